@@ -1,0 +1,223 @@
+package io.mtemigrate.vmsim;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+
+/**
+ * Host memory a VMM maps and hands to a memslot: what {@code userspace_addr} points at for a real VMM.
+ *
+ * <p>It is a shared mapping of a sparse file on tmpfs ({@code /dev/shm} when there is one), so that a large VM
+ * costs nothing until its pages are touched, exactly like anonymous memory. The file is unlinked at once; closing
+ * truncates it, which gives the pages back to the host immediately instead of at some later GC.
+ *
+ * <p>Memory that "can hold tags" (the kernel's VM_MTE_ALLOWED: anonymous, tmpfs, memfd) also carries the MTE tag
+ * storage of its pages: one byte per 16-byte granule, plus the per-page "tagged" flag ({@code PG_mte_tagged}). Like
+ * the kernel, tags belong to the host pages, not to a memslot. Memory from {@link #fileBacked} cannot hold tags and
+ * an MTE VM refuses it.
+ *
+ * <p>All accessors are absolute: one instance is safely shared by vCPU threads and VMM threads. Data is little-endian,
+ * as an arm64 guest sees it.
+ */
+public final class HostMemory implements AutoCloseable {
+    /** Mappings are made in 1 GiB chunks (a ByteBuffer indexes with an int); a page never straddles two. */
+    public static final int CHUNK_SHIFT = 30;
+    public static final long CHUNK_SIZE = 1L << CHUNK_SHIFT;
+    private static final long CHUNK_MASK = CHUNK_SIZE - 1;
+    private static final int TAG_CHUNK_SHIFT = CHUNK_SHIFT - KvmConstants.MTE_GRANULE_SHIFT;
+    private static final long TAG_CHUNK_MASK = (1L << TAG_CHUNK_SHIFT) - 1;
+
+    private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final long size;
+    private final PageSize pageSize;
+    private final boolean canHoldTags;
+    private final FileChannel dataFile;
+    private final FileChannel tagFile;
+    private final ByteBuffer[] data;
+    private final ByteBuffer[] tags;
+    private final long[] taggedPages;
+    private volatile boolean closed;
+
+    private HostMemory(long size, PageSize pageSize, boolean canHoldTags, Path directory) {
+        if (size <= 0 || !pageSize.isAligned(size)) {
+            throw new IllegalArgumentException("host memory size must be a positive multiple of " + pageSize.bytes()
+                    + " bytes, not " + size);
+        }
+        this.size = size;
+        this.pageSize = pageSize;
+        this.canHoldTags = canHoldTags;
+        try {
+            this.dataFile = sparseFile(directory, size);
+            this.data = map(dataFile, size, CHUNK_SIZE);
+            if (canHoldTags) {
+                long tagBytes = size >>> KvmConstants.MTE_GRANULE_SHIFT;
+                this.tagFile = sparseFile(directory, tagBytes);
+                this.tags = map(tagFile, tagBytes, 1L << TAG_CHUNK_SHIFT);
+                this.taggedPages = new long[Math.toIntExact(((size >>> pageSize.shift()) + 63) >>> 6)];
+            } else {
+                this.tagFile = null;
+                this.tags = null;
+                this.taggedPages = null;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot map " + size + " bytes of host memory in " + directory, e);
+        }
+    }
+
+    /** Anonymous-like shared memory that can hold MTE tags, lazily committed. */
+    public static HostMemory anonymous(long size, PageSize pageSize) {
+        return new HostMemory(size, pageSize, true, defaultDirectory());
+    }
+
+    /** A mapping of an ordinary file: it cannot hold tags, so an MTE VM refuses it (VM_MTE_ALLOWED is not set). */
+    public static HostMemory fileBacked(Path directory, long size, PageSize pageSize) {
+        return new HostMemory(size, pageSize, false, directory);
+    }
+
+    private static Path defaultDirectory() {
+        Path shm = Path.of("/dev/shm");
+        return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    private static FileChannel sparseFile(Path directory, long size) throws IOException {
+        Path file = Files.createTempFile(directory, "mte-migrate-ram-", ".mem");
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        Files.delete(file);
+        channel.write(ByteBuffer.allocate(1), size - 1);
+        return channel;
+    }
+
+    private static ByteBuffer[] map(FileChannel channel, long size, long chunkSize) throws IOException {
+        int chunks = Math.toIntExact((size + chunkSize - 1) / chunkSize);
+        ByteBuffer[] buffers = new ByteBuffer[chunks];
+        for (int i = 0; i < chunks; i++) {
+            long offset = i * chunkSize;
+            MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_WRITE, offset, Math.min(chunkSize, size - offset));
+            buffers[i] = mapped.order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return buffers;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public PageSize pageSize() {
+        return pageSize;
+    }
+
+    public boolean canHoldTags() {
+        return canHoldTags;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    public long getLong(long offset) {
+        return data[(int) (offset >>> CHUNK_SHIFT)].getLong((int) (offset & CHUNK_MASK));
+    }
+
+    public void putLong(long offset, long value) {
+        data[(int) (offset >>> CHUNK_SHIFT)].putLong((int) (offset & CHUNK_MASK), value);
+    }
+
+    /**
+     * The 1 GiB chunk that holds {@code offset}, for bulk work on whole pages (copying, hashing, encoding). Pages
+     * never cross chunks; use it with absolute accessors only, the buffer is shared.
+     */
+    public ByteBuffer chunk(long offset) {
+        return data[(int) (offset >>> CHUNK_SHIFT)];
+    }
+
+    /** Position of {@code offset} inside {@link #chunk(long)}. */
+    public static int offsetInChunk(long offset) {
+        return (int) (offset & CHUNK_MASK);
+    }
+
+    /** Copies {@code length} bytes at {@code offset} (within one chunk) to {@code dst} at {@code dstIndex}. */
+    public void read(long offset, ByteBuffer dst, int dstIndex, int length) {
+        dst.put(dstIndex, chunk(offset), offsetInChunk(offset), length);
+    }
+
+    /** Copies {@code length} bytes of {@code src} at {@code srcIndex} into this memory at {@code offset} (one chunk). */
+    public void write(long offset, ByteBuffer src, int srcIndex, int length) {
+        chunk(offset).put(offsetInChunk(offset), src, srcIndex, length);
+    }
+
+    /** Zeroes whole pages from {@code offset}; page-aligned, within one chunk. */
+    public void zero(long offset, int length) {
+        ByteBuffer chunk = chunk(offset);
+        int start = offsetInChunk(offset);
+        for (int i = 0; i < length; i += Long.BYTES) {
+            chunk.putLong(start + i, 0L);
+        }
+    }
+
+    // ---- tag storage: reached by the emulator (guest accesses, copyMteTags), never by a VMM directly ----
+
+    /** The tag of the granule that holds {@code offset}; 0..15. */
+    public int tag(long offset) {
+        long granule = offset >>> KvmConstants.MTE_GRANULE_SHIFT;
+        return tags[(int) (granule >>> TAG_CHUNK_SHIFT)].get((int) (granule & TAG_CHUNK_MASK));
+    }
+
+    public void setTag(long offset, int tag) {
+        long granule = offset >>> KvmConstants.MTE_GRANULE_SHIFT;
+        tags[(int) (granule >>> TAG_CHUNK_SHIFT)].put((int) (granule & TAG_CHUNK_MASK), (byte) (tag & 0xF));
+    }
+
+    /** The tag chunk holding the tags of the page at {@code pageOffset}, and the tag index within it. */
+    public ByteBuffer tagChunk(long pageOffset) {
+        return tags[(int) ((pageOffset >>> KvmConstants.MTE_GRANULE_SHIFT) >>> TAG_CHUNK_SHIFT)];
+    }
+
+    public static int tagIndexInChunk(long pageOffset) {
+        return (int) ((pageOffset >>> KvmConstants.MTE_GRANULE_SHIFT) & TAG_CHUNK_MASK);
+    }
+
+    public boolean isTagged(long pageOffset) {
+        long page = pageOffset >>> pageSize.shift();
+        return ((long) WORD.getAcquire(taggedPages, (int) (page >>> 6)) & (1L << page)) != 0;
+    }
+
+    public void markTagged(long pageOffset) {
+        long page = pageOffset >>> pageSize.shift();
+        WORD.getAndBitwiseOr(taggedPages, (int) (page >>> 6), 1L << page);
+    }
+
+    public void clearPageTags(long pageOffset) {
+        ByteBuffer chunk = tagChunk(pageOffset);
+        int start = tagIndexInChunk(pageOffset);
+        for (int i = 0; i < pageSize.tagsPerPage(); i += Long.BYTES) {
+            chunk.putLong(start + i, 0L);
+        }
+    }
+
+    /** Gives the memory back to the host at once. Nothing may touch it afterwards: stop the vCPUs first. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try (FileChannel d = dataFile; FileChannel t = tagFile) {
+            d.truncate(0);
+            if (t != null) {
+                t.truncate(0);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot release host memory", e);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.mtemigrate.vmsim.digest;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The digest of guest RAM and tags: the sum, modulo 2^64, of one hash per page over (slot, page index, data,
+ * tags). A sum does not care about order, so both sides of a migration can also keep it incrementally: subtract a
+ * page's old hash and add its new one as pages are sent and applied.
+ */
+public final class RamDigest {
+    private static final long DATA_SEED = 0x6D74652D64617461L;
+    private static final long TAG_SEED = 0x6D74652D74616773L;
+
+    private RamDigest() {
+    }
+
+    /**
+     * The hash of one page: {@code data} holds the page's bytes at {@code dataOffset}; {@code tags} its tags in the
+     * kernel format (one byte per granule) at {@code tagOffset}, or {@code null} for a VM without MTE.
+     */
+    public static long pageHash(int slot, long page, ByteBuffer data, int dataOffset, int pageSize, ByteBuffer tags,
+                                int tagOffset) {
+        long dataHash = PageHash.hash(data, dataOffset, pageSize, DATA_SEED);
+        long tagHash = tags == null ? 0 : PageHash.hash(tags, tagOffset, pageSize >>> 4, TAG_SEED);
+        return combine(slot, page, dataHash, tagHash);
+    }
+
+    /** The hash of a page whose data is all zero, from its tags alone. */
+    public static long zeroPageHash(int slot, long page, int pageSize, ByteBuffer tags, int tagOffset) {
+        long dataHash = PageHash.hashZeros(pageSize, DATA_SEED);
+        long tagHash = tags == null ? 0 : PageHash.hash(tags, tagOffset, pageSize >>> 4, TAG_SEED);
+        return combine(slot, page, dataHash, tagHash);
+    }
+
+    private static long combine(int slot, long page, long dataHash, long tagHash) {
+        long where = ((long) slot << 48) ^ page;
+        return PageHash.mix(dataHash ^ Long.rotateLeft(tagHash, 32) ^ PageHash.mix(where + 0x632BE59BD9B4E019L));
+    }
+
+    public static String hex(long digest) {
+        return String.format("%016x", digest);
+    }
+}

@@ -1,0 +1,222 @@
+package io.mtemigrate.vmsim.emu;
+
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.MteSysRegs;
+import io.mtemigrate.vmsim.VcpuState;
+import io.mtemigrate.vmsim.guest.GuestContext;
+import io.mtemigrate.vmsim.guest.RandomTags;
+import io.mtemigrate.vmsim.guest.TaggedPointers;
+
+/**
+ * A vCPU's registers and its view of guest memory. Only the vCPU's own thread touches it while it runs; the VMM
+ * reads and writes the registers only while the vCPU is stopped.
+ */
+final class GuestCpu implements GuestContext {
+    private final EmulatedVm vm;
+    private final StoreTracker stores;
+    private final boolean mte;
+    private Memslot cachedSlot;
+    private Memslot[] cachedSlots;
+
+    final long[] x = new long[VcpuState.GENERAL_REGISTERS];
+    long sp;
+    long pc;
+    long pstate;
+    long sctlr;
+    long steps;
+    long tagCheckFaults;
+    long gcr;
+    long rgsr;
+    long tfsr;
+    long tfsre0;
+
+    GuestCpu(EmulatedVm vm, StoreTracker stores) {
+        this.vm = vm;
+        this.stores = stores;
+        this.mte = vm.mteEnabled();
+        this.sctlr = VcpuState.TCF_SYNC << VcpuState.SCTLR_TCF0_SHIFT;
+    }
+
+    VcpuState state() {
+        MteSysRegs regs = mte ? new MteSysRegs(gcr, rgsr, tfsr, tfsre0) : null;
+        return new VcpuState(x, sp, pc, pstate, sctlr, steps, tagCheckFaults, regs);
+    }
+
+    void restore(VcpuState state) {
+        System.arraycopy(state.x(), 0, x, 0, x.length);
+        sp = state.sp();
+        pc = state.pc();
+        pstate = state.pstate();
+        sctlr = state.sctlrEl1();
+        steps = state.steps();
+        tagCheckFaults = state.tagCheckFaults();
+        MteSysRegs regs = state.mte();
+        if (regs != null) {
+            gcr = regs.gcrEl1();
+            rgsr = regs.rgsrEl1();
+            tfsr = regs.tfsrEl1();
+            tfsre0 = regs.tfsre0El1();
+        }
+    }
+
+    void beginStep() {
+        Memslot[] current = vm.slotArray();
+        if (current != cachedSlots) {
+            cachedSlots = current;
+            cachedSlot = null;
+        }
+    }
+
+    void endStep() {
+        stores.endOfStep();
+    }
+
+    @Override
+    public long x(int register) {
+        return x[register];
+    }
+
+    @Override
+    public void setX(int register, long value) {
+        x[register] = value;
+    }
+
+    @Override
+    public long pc() {
+        return pc;
+    }
+
+    @Override
+    public void setPc(long value) {
+        pc = value;
+    }
+
+    @Override
+    public int pageSize() {
+        return vm.pageSize().bytes();
+    }
+
+    @Override
+    public boolean mteEnabled() {
+        return mte;
+    }
+
+    private Memslot slotFor(long ipa) {
+        Memslot slot = cachedSlot;
+        if (slot != null && slot.contains(ipa)) {
+            return slot;
+        }
+        slot = vm.findSlot(cachedSlots, ipa);
+        if (slot == null) {
+            throw new GuestFault("guest access to IPA 0x" + Long.toHexString(ipa) + " outside every memslot");
+        }
+        cachedSlot = slot;
+        return slot;
+    }
+
+    /** A guest's first touch of a page that was never tagged clears its tags (the kernel's sanitise_mte_tags). */
+    private void touch(HostMemory memory, long offset) {
+        long pageOffset = offset & ~vm.pageSize().mask();
+        if (!memory.isTagged(pageOffset)) {
+            memory.clearPageTags(pageOffset);
+            memory.markTagged(pageOffset);
+        }
+    }
+
+    /** True when the access may go ahead. */
+    private boolean checkTag(Memslot slot, long offset, long pointer) {
+        if (!mte) {
+            return true;
+        }
+        HostMemory memory = slot.memory;
+        touch(memory, offset);
+        if ((pstate & VcpuState.PSTATE_TCO) != 0 || memory.tag(offset) == TaggedPointers.tagOf(pointer)) {
+            return true;
+        }
+        if (((sctlr >>> VcpuState.SCTLR_TCF0_SHIFT) & 3) == VcpuState.TCF_ASYNC) {
+            tfsre0 |= MteSysRegs.TF0;
+            return true;
+        }
+        tagCheckFaults++;
+        return false;
+    }
+
+    @Override
+    public long load64(long pointer) {
+        long ipa = TaggedPointers.address(pointer);
+        Memslot slot = slotFor(ipa);
+        long offset = slot.hostOffset(ipa);
+        return checkTag(slot, offset, pointer) ? slot.memory.getLong(offset) : 0L;
+    }
+
+    @Override
+    public long load64Unchecked(long pointer) {
+        long ipa = TaggedPointers.address(pointer);
+        Memslot slot = slotFor(ipa);
+        long offset = slot.hostOffset(ipa);
+        if (mte) {
+            touch(slot.memory, offset);
+        }
+        return slot.memory.getLong(offset);
+    }
+
+    private Memslot writableSlot(long ipa) {
+        Memslot slot = slotFor(ipa);
+        if (slot.readOnly) {
+            throw new GuestFault("guest store to read-only memslot " + slot.id + " at IPA 0x" + Long.toHexString(ipa));
+        }
+        return slot;
+    }
+
+    @Override
+    public void store64(long pointer, long value) {
+        long ipa = TaggedPointers.address(pointer);
+        Memslot slot = writableSlot(ipa);
+        long offset = slot.hostOffset(ipa);
+        if (!checkTag(slot, offset, pointer)) {
+            return;
+        }
+        long page = slot.pageOf(ipa);
+        stores.beforeStore(slot, page);
+        slot.memory.putLong(offset, value);
+        stores.afterStore(slot, page);
+    }
+
+    @Override
+    public void storeTag(long pointer) {
+        if (!mte) {
+            return;
+        }
+        long ipa = TaggedPointers.address(pointer);
+        Memslot slot = writableSlot(ipa);
+        long offset = slot.hostOffset(ipa);
+        touch(slot.memory, offset);
+        long page = slot.pageOf(ipa);
+        stores.beforeStore(slot, page);
+        slot.memory.setTag(offset, TaggedPointers.tagOf(pointer));
+        stores.afterStore(slot, page);
+    }
+
+    @Override
+    public long loadTag(long pointer) {
+        long ipa = TaggedPointers.address(pointer);
+        if (!mte) {
+            return ipa;
+        }
+        Memslot slot = slotFor(ipa);
+        long offset = slot.hostOffset(ipa);
+        touch(slot.memory, offset);
+        return TaggedPointers.withTag(ipa, slot.memory.tag(offset));
+    }
+
+    @Override
+    public long randomTag(long pointer, int excludeMask) {
+        long ipa = TaggedPointers.address(pointer);
+        if (!mte) {
+            return ipa;
+        }
+        int exclude = (int) (gcr & 0xFFFF) | excludeMask;
+        rgsr = RandomTags.irg(rgsr, exclude);
+        return TaggedPointers.withTag(ipa, (int) (rgsr & 0xF));
+    }
+}

@@ -1,0 +1,147 @@
+package io.mtemigrate.vmsim.machine;
+
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.Kvm;
+import io.mtemigrate.vmsim.KvmConstants;
+import io.mtemigrate.vmsim.KvmVcpu;
+import io.mtemigrate.vmsim.KvmVm;
+import io.mtemigrate.vmsim.MteSysRegs;
+import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.VcpuState;
+import io.mtemigrate.vmsim.digest.PageHash;
+import io.mtemigrate.vmsim.digest.VmDigests;
+import io.mtemigrate.vmsim.guest.ProgramRegisters;
+import io.mtemigrate.vmsim.guest.Workload;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A VM together with the host memory behind its memslots: the minimal VMM both sides of a migration start from.
+ * It creates VMs in the order KVM demands (MTE before any vCPU), and releases everything it made if a step fails,
+ * so no half-built VM is ever left behind.
+ */
+public final class SimulatedMachine implements AutoCloseable {
+    /** GCR_EL1.Exclude with tag 0 excluded, as Linux sets it for user space allocators by default. */
+    private static final long DEFAULT_GCR = 0x1;
+
+    private final KvmVm vm;
+    private final MachineLayout layout;
+    private final List<HostMemory> memories;
+
+    private SimulatedMachine(KvmVm vm, MachineLayout layout, List<HostMemory> memories) {
+        this.vm = vm;
+        this.layout = layout;
+        this.memories = memories;
+    }
+
+    /** An empty VM of the given shape, with fresh zeroed memory and vCPUs at reset: what a migration target builds. */
+    public static SimulatedMachine create(Kvm kvm, MachineLayout layout) {
+        KvmVm vm = kvm.createVm(layout.pageSize());
+        List<HostMemory> memories = new ArrayList<>();
+        try {
+            if (layout.mte()) {
+                vm.enableCap(KvmConstants.KVM_CAP_ARM_MTE, 0, 0);
+            }
+            for (MachineLayout.Slot slot : layout.slots()) {
+                HostMemory memory = HostMemory.anonymous(slot.size(), layout.pageSize());
+                memories.add(memory);
+                vm.setUserMemoryRegion(new UserMemoryRegion(slot.id(), slot.flags(), slot.guestPhysAddr(), slot.size(),
+                        memory, 0));
+            }
+            for (int id = 0; id < layout.vcpus(); id++) {
+                vm.createVcpu(id, layout.features());
+            }
+            return new SimulatedMachine(vm, layout, memories);
+        } catch (RuntimeException | Error e) {
+            vm.close();
+            memories.forEach(HostMemory::close);
+            throw e;
+        }
+    }
+
+    /** Boots a VM: creates it, fills its memory and points every vCPU at the spec's guest program. */
+    public static SimulatedMachine boot(Kvm kvm, MachineSpec spec) {
+        SimulatedMachine machine = create(kvm, spec.layout());
+        try {
+            GuestFill.fill(machine.vm, spec.fill(), spec.seed());
+            long regionBytes = spec.regionBytes();
+            long pace = spec.dirtyRate() / spec.vcpus();
+            for (KvmVcpu vcpu : machine.vm.vcpus()) {
+                vcpu.setState(initialState(spec, vcpu.id(), MachineSpec.RAM_BASE + vcpu.id() * regionBytes,
+                        regionBytes, pace));
+            }
+            return machine;
+        } catch (RuntimeException | Error e) {
+            machine.close();
+            throw e;
+        }
+    }
+
+    private static VcpuState initialState(MachineSpec spec, int vcpu, long base, long size, long pace) {
+        long[] x = new long[VcpuState.GENERAL_REGISTERS];
+        x[ProgramRegisters.REGION_BASE] = base;
+        x[ProgramRegisters.REGION_SIZE] = size;
+        x[ProgramRegisters.RANDOM_STATE] = PageHash.mix(spec.seed() * 31 + vcpu + 1) | 1;
+        x[ProgramRegisters.PACE_BYTES_PER_SECOND] = pace;
+        x[ProgramRegisters.STEP_BUDGET] = spec.steps();
+        Workload workload = spec.workload();
+        int lfsrSeed = (int) (PageHash.mix(spec.seed() ^ (vcpu + 0x5EEDL)) & 0xFFFF) | 1;
+        MteSysRegs mte = spec.mte() ? new MteSysRegs(DEFAULT_GCR, MteSysRegs.rgsr(0, lfsrSeed), 0, 0) : null;
+        return new VcpuState(x, base + size, workload.entryPc(), 0,
+                VcpuState.TCF_SYNC << VcpuState.SCTLR_TCF0_SHIFT, 0, 0, mte);
+    }
+
+    public KvmVm vm() {
+        return vm;
+    }
+
+    public MachineLayout layout() {
+        return layout;
+    }
+
+    public void start() {
+        vm.startVcpus();
+    }
+
+    public void pause() {
+        vm.pauseVcpus();
+    }
+
+    public void resume() {
+        vm.resumeVcpus();
+    }
+
+    public boolean awaitHalted(Duration timeout) throws InterruptedException {
+        return vm.awaitHalted(timeout);
+    }
+
+    public List<VcpuState> vcpuStates() {
+        return vm.vcpus().stream().map(KvmVcpu::getState).toList();
+    }
+
+    /** RAM+tags digest; the vCPUs must be stopped. */
+    public long ramDigest() {
+        return VmDigests.ram(vm);
+    }
+
+    public long vcpuDigest() {
+        return VmDigests.vcpus(vcpuStates());
+    }
+
+    public long tagCheckFaults() {
+        return vcpuStates().stream().mapToLong(VcpuState::tagCheckFaults).sum();
+    }
+
+    public long totalSteps() {
+        return vcpuStates().stream().mapToLong(VcpuState::steps).sum();
+    }
+
+    /** Stops the vCPUs and gives all guest memory back to the host. */
+    @Override
+    public void close() {
+        vm.close();
+        memories.forEach(HostMemory::close);
+    }
+}
