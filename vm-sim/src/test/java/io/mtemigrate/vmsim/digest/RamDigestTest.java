@@ -1,0 +1,73 @@
+package io.mtemigrate.vmsim.digest;
+
+import io.mtemigrate.vmsim.KvmConstants;
+import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.emu.EmulatedKvm;
+import io.mtemigrate.vmsim.guest.Workload;
+import io.mtemigrate.vmsim.machine.Fill;
+import io.mtemigrate.vmsim.machine.MachineSpec;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+class RamDigestTest {
+    private static SimulatedMachine machine(Fill fill) {
+        return SimulatedMachine.boot(EmulatedKvm.withMte(),
+                new MachineSpec(64L * 4096, PageSize.SIZE_4K, 1, true, Workload.IDLE, fill, 5, 0, 0));
+    }
+
+    @Test
+    void shouldChangeWhenOneDataByteChanges() {
+        try (SimulatedMachine m = machine(Fill.RANDOM)) {
+            long before = m.ramDigest();
+            var memory = m.vm().memslots().get(0).memory();
+            memory.putLong(4096 * 7 + 40, memory.getLong(4096 * 7 + 40) ^ (1L << 50));
+            assertNotEquals(before, m.ramDigest());
+        }
+    }
+
+    @Test
+    void shouldChangeWhenOneTagChanges() {
+        try (SimulatedMachine m = machine(Fill.ZERO)) {
+            long before = m.ramDigest();
+            ByteBuffer tags = ByteBuffer.allocate(256);
+            tags.put(255, (byte) 1);
+            m.vm().copyMteTags(MachineSpec.RAM_BASE + 4096 * 3, 4096, tags, KvmConstants.KVM_ARM_TAGS_TO_GUEST, 0, 0);
+            assertNotEquals(before, m.ramDigest());
+        }
+    }
+
+    @Test
+    void shouldDistinguishPagesThatSwapContents() {
+        try (SimulatedMachine a = machine(Fill.ZERO)) {
+            var memory = a.vm().memslots().get(0).memory();
+            memory.putLong(0, 1);
+            long first = a.ramDigest();
+            memory.putLong(0, 0);
+            memory.putLong(4096, 1);
+            assertNotEquals(first, a.ramDigest());
+        }
+    }
+
+    @Test
+    void shouldHashZerosLikeAZeroBuffer() {
+        ByteBuffer zeros = ByteBuffer.allocateDirect(16384).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(PageHash.hash(zeros, 0, 16384, 9), PageHash.hashZeros(16384, 9));
+        assertEquals(RamDigest.pageHash(1, 2, zeros, 0, 4096, zeros, 0), RamDigest.zeroPageHash(1, 2, 4096, zeros, 0));
+    }
+
+    @Test
+    void shouldNotDependOnTheBufferByteOrder() {
+        ByteBuffer little = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 4096; i++) {
+            little.put(i, (byte) (i * 31));
+        }
+        ByteBuffer big = little.duplicate().order(ByteOrder.BIG_ENDIAN);
+        assertEquals(PageHash.hash(little, 0, 4096, 1), PageHash.hash(big, 0, 4096, 1));
+    }
+}
