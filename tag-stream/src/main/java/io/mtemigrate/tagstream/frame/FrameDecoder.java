@@ -1,0 +1,144 @@
+package io.mtemigrate.tagstream.frame;
+
+import static io.mtemigrate.tagstream.frame.FrameLayout.*;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.tagstream.FrameException;
+import io.mtemigrate.tagstream.FrameLimits;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.List;
+
+/**
+ * Bytes in; {@link ControlMessage}s and {@link PageBatch}es out, one per frame
+ * ({@link FrameLayout}). Checks, in this order: the length against the limits (as soon as the
+ * 8-byte prefix is there, before buffering the frame), the format version, the CRC32C, the
+ * reserved bytes, the type, then the body. The first bad frame raises a {@link FrameException}
+ * naming it; everything after it is discarded, since a stream that lost framing cannot be trusted.
+ *
+ * <p>Not sharable: it keeps the stream position. A {@link PageBatch} holds a retained slice of
+ * the received bytes; the handler that receives it releases it.
+ */
+public final class FrameDecoder extends ByteToMessageDecoder {
+
+    private final FrameLimits limits;
+    private final long baseOffset;
+    private long consumed;
+    private long frameIndex;
+    private boolean failed;
+
+    /** A decoder for a socket: offsets in errors count from the stream's first byte. */
+    public FrameDecoder(FrameLimits limits) {
+        this(limits, 0);
+    }
+
+    /** @param baseOffset added to offsets in errors, e.g. the file header's length */
+    public FrameDecoder(FrameLimits limits, long baseOffset) {
+        this.limits = limits;
+        this.baseOffset = baseOffset;
+    }
+
+    /** Frames decoded so far. */
+    public long frameCount() {
+        return frameIndex;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        try {
+            while (in.readableBytes() >= PREFIX_LENGTH) {
+                Object frame = decodeOne(ctx, in);
+                if (frame == null) {
+                    return;
+                }
+                out.add(frame);
+            }
+        } catch (FrameException e) {
+            failed = true;
+            in.skipBytes(in.readableBytes());
+            throw e;
+        }
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        decode(ctx, in, out);
+        if (!failed && in.isReadable()) {
+            int readable = in.readableBytes();
+            String expected = readable >= PREFIX_LENGTH
+                    ? "a frame of " + in.getUnsignedIntLE(in.readerIndex()) + " bytes" : "an 8-byte frame prefix";
+            failed = true;
+            in.skipBytes(readable);
+            throw fail("stream ended after " + readable + " bytes of " + expected);
+        }
+    }
+
+    private Object decodeOne(ChannelHandlerContext ctx, ByteBuf in) {
+        int start = in.readerIndex();
+        long length = in.getUnsignedIntLE(start + LENGTH_OFFSET);
+        if (length < MIN_FRAME_LENGTH || length > limits.maxFrameBytes()) {
+            throw fail("frame length " + length + ", expected " + MIN_FRAME_LENGTH + ".." + limits.maxFrameBytes());
+        }
+        int version = in.getUnsignedByte(start + VERSION_OFFSET);
+        if (version != VERSION) {
+            throw fail("frame format version " + version + ", this decoder reads version " + VERSION);
+        }
+        if (in.readableBytes() < length) {
+            return null;
+        }
+        int frameLength = (int) length;
+        int stored = in.getIntLE(start + frameLength - CRC_LENGTH);
+        int computed = crc32c(in, start, frameLength - CRC_LENGTH);
+        if (stored != computed) {
+            throw fail("CRC32C mismatch: frame carries 0x" + Integer.toHexString(stored) + ", its "
+                    + (frameLength - CRC_LENGTH) + " bytes give 0x" + Integer.toHexString(computed));
+        }
+        if (in.getUnsignedShortLE(start + RESERVED_OFFSET) != 0) {
+            throw fail("reserved prefix bytes are not zero");
+        }
+        int type = in.getUnsignedByte(start + TYPE_OFFSET);
+        Object frame = switch (type) {
+            case TYPE_CONTROL -> control(in, start, frameLength);
+            case TYPE_PAGE_BATCH -> pageBatch(ctx, in, start, frameLength);
+            default -> throw fail("unknown frame type " + type + ", expected " + TYPE_CONTROL + " (control) or "
+                    + TYPE_PAGE_BATCH + " (page batch)");
+        };
+        in.skipBytes(frameLength);
+        consumed += frameLength;
+        frameIndex++;
+        return frame;
+    }
+
+    private ControlMessage control(ByteBuf in, int start, int frameLength) {
+        int size = frameLength - MIN_FRAME_LENGTH;
+        if (size > limits.maxControlBytes()) {
+            throw fail("control message of " + size + " bytes, expected at most " + limits.maxControlBytes());
+        }
+        try {
+            return ControlMessage.parseFrom(in.nioBuffer(start + PREFIX_LENGTH, size));
+        } catch (InvalidProtocolBufferException e) {
+            throw new FrameException(frameIndex, baseOffset + consumed,
+                    "control frame does not hold a valid ControlMessage: " + e.getMessage(), e);
+        }
+    }
+
+    private PageBatch pageBatch(ChannelHandlerContext ctx, ByteBuf in, int start, int frameLength) {
+        ByteBuf frame = in.retainedSlice(start, frameLength);
+        try {
+            return PageBatchParser.parse(frame, frameIndex, baseOffset + consumed, limits, ctx.alloc());
+        } catch (RuntimeException e) {
+            frame.release();
+            throw e;
+        }
+    }
+
+    private FrameException fail(String problem) {
+        return new FrameException(frameIndex, baseOffset + consumed, problem);
+    }
+}

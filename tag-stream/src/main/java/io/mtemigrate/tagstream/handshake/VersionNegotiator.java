@@ -1,0 +1,71 @@
+package io.mtemigrate.tagstream.handshake;
+
+import io.mtemigrate.proto.Hello;
+import java.util.List;
+
+/**
+ * The receiver's side of protocol version negotiation: it speaks its own version and the one
+ * before, and picks the highest version the peer also accepts. Anything else is refused with a
+ * message naming both sides' versions, before any page moves.
+ */
+public final class VersionNegotiator {
+
+    /** The protocol version of this build. Raise it with every incompatible change to the control messages. */
+    public static final int CURRENT = 1;
+
+    private final int own;
+
+    public VersionNegotiator() {
+        this(CURRENT);
+    }
+
+    /** For tests and for tools that emulate an older peer. */
+    public VersionNegotiator(int ownVersion) {
+        if (ownVersion < 1) {
+            throw new IllegalArgumentException("protocol versions start at 1, got " + ownVersion);
+        }
+        this.own = ownVersion;
+    }
+
+    /** Versions this side speaks, newest first: its own and, if there is one, the previous. */
+    public List<Integer> acceptedVersions() {
+        return own > 1 ? List.of(own, own - 1) : List.of(own);
+    }
+
+    /**
+     * The version to speak with the peer that sent {@code hello}.
+     *
+     * @throws UnsupportedVersionException naming the peer's and this side's versions
+     */
+    public int negotiate(Hello hello) throws UnsupportedVersionException {
+        int peer = hello.getProtocolVersion();
+        List<Integer> peerAccepts = hello.getAcceptedVersionsCount() > 0 ? hello.getAcceptedVersionsList() : List.of(peer);
+        for (int candidate : acceptedVersions()) {
+            if (peerAccepts.contains(candidate)) {
+                return candidate;
+            }
+        }
+        throw new UnsupportedVersionException(peer, peerAccepts, own, acceptedVersions());
+    }
+
+    /** A peer that shares no protocol version with this side. */
+    public static final class UnsupportedVersionException extends Exception {
+        private final int peerVersion;
+        private final int ownVersion;
+
+        UnsupportedVersionException(int peerVersion, List<Integer> peerAccepts, int ownVersion, List<Integer> ownAccepts) {
+            super("peer speaks protocol version " + peerVersion + " (accepts " + peerAccepts + "), this side speaks "
+                    + ownVersion + " (accepts " + ownAccepts + "); upgrade the older side");
+            this.peerVersion = peerVersion;
+            this.ownVersion = ownVersion;
+        }
+
+        public int peerVersion() {
+            return peerVersion;
+        }
+
+        public int ownVersion() {
+            return ownVersion;
+        }
+    }
+}
