@@ -1,0 +1,36 @@
+package io.mtemigrate.migration;
+
+import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.proto.Error;
+import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.tagstream.FrameLimits;
+
+/** Protocol facts both ends agree on. */
+public final class Protocol {
+    public static final String SOFTWARE = "mte-migrate 0.1.0";
+    /** The receiver's limits; the sender's batches stay far below them. */
+    public static final FrameLimits LIMITS = FrameLimits.DEFAULT;
+    /** Page data per batch frame: large enough to amortise headers, small enough to interleave channels. */
+    public static final int BATCH_BYTES = 256 << 10;
+
+    private Protocol() {
+    }
+
+    public static int pagesPerBatch(int pageSize) {
+        return Math.max(1, BATCH_BYTES / pageSize);
+    }
+
+    /**
+     * The channel that carries {@code page} of the slot at {@code slotIndex}. A page always travels on the same
+     * channel, and each channel is one ordered TCP stream, so a later copy of a page can never overtake an
+     * earlier one, with no barrier between rounds.
+     */
+    public static int channelFor(int slotIndex, long page, int pagesPerBatch, int channels) {
+        long group = page / pagesPerBatch + slotIndex * 7_919L;
+        return (int) (group % channels);
+    }
+
+    public static ControlMessage error(ErrorCode code, String message) {
+        return ControlMessage.newBuilder().setError(Error.newBuilder().setCode(code).setMessage(message)).build();
+    }
+}

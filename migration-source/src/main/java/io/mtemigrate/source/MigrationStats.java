@@ -1,0 +1,126 @@
+package io.mtemigrate.source;
+
+import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.tagstream.frame.BatchCounters;
+import io.mtemigrate.vmsim.digest.RamDigest;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+
+import java.util.function.LongSupplier;
+
+/** The measurements of one migration: what progress shows while it runs and what its report says at the end. */
+final class MigrationStats {
+    private static final long PROGRESS_INTERVAL_NANOS = 200_000_000L;
+
+    private final LongSupplier clock;
+    private final long start;
+    private long firstPassStart;
+    private long lastProgress;
+    private long lastDirtyRead;
+    private long dirtyBytes;
+    private long dirtyRate;
+    private long pausedAt;
+    private long resumedAt;
+    private int throttle;
+    private long sourceDigest;
+    private long targetDigest;
+    private boolean digestsKnown;
+    private int rounds;
+    private long bytesOnWire;
+    private long tagCheckFaults;
+    private BatchCounters counters = new BatchCounters();
+
+    MigrationStats(LongSupplier clock, long start) {
+        this.clock = clock;
+        this.start = start;
+        this.firstPassStart = start;
+        this.lastDirtyRead = start;
+    }
+
+    void firstPassDone(long bytes) {
+        bytesOnWire = bytes;
+    }
+
+    /** Bytes per second on the wire since pages started to flow. */
+    long bandwidth(TargetLink link) {
+        long elapsed = clock.getAsLong() - firstPassStart;
+        return elapsed <= 0 ? 0 : (long) (link.bytesWritten() * 1e9 / elapsed);
+    }
+
+    void dirtyRead(long bytes) {
+        long now = clock.getAsLong();
+        dirtyRate = now > lastDirtyRead ? (long) (bytes * 1e9 / (now - lastDirtyRead)) : 0;
+        dirtyBytes = bytes;
+        lastDirtyRead = now;
+    }
+
+    void throttle(int percent) {
+        throttle = percent;
+    }
+
+    void paused() {
+        pausedAt = clock.getAsLong();
+    }
+
+    void resumedOnTarget() {
+        resumedAt = clock.getAsLong();
+    }
+
+    void digests(long source, long target, int roundCount, BatchCounters sent, long wireBytes) {
+        sourceDigest = source;
+        targetDigest = target;
+        digestsKnown = true;
+        rounds = roundCount;
+        counters = sent;
+        bytesOnWire = wireBytes;
+    }
+
+    void maybeReport(ProgressListener listener, Phase phase, int round, TargetLink link, PageSender sender, int throttle) {
+        long now = clock.getAsLong();
+        if (now - lastProgress >= PROGRESS_INTERVAL_NANOS) {
+            report(listener, phase, round, link, sender, throttle);
+        }
+    }
+
+    void report(ProgressListener listener, Phase phase, int round, TargetLink link, PageSender sender, int throttle) {
+        lastProgress = clock.getAsLong();
+        long bandwidth = bandwidth(link);
+        long totalPages = 0;
+        for (int s = 0; s < sender.slotCount(); s++) {
+            totalPages += sender.slotPages(s);
+        }
+        int percent = phase == Phase.FIRST_PASS && totalPages > 0
+                ? (int) (sender.pagesSentInPass() * 100 / totalPages) : 100;
+        listener.onProgress(new MigrationProgress(phase, round, link.bytesWritten(), dirtyBytes, dirtyRate, bandwidth,
+                ConvergencePolicy.expectedDowntimeMs(dirtyBytes, bandwidth), throttle, percent));
+        bytesOnWire = link.bytesWritten();
+        counters = sender.total();
+    }
+
+    MigrationReport report(SimulatedMachine machine, String status, String error) {
+        long end = clock.getAsLong();
+        if (pausedAt != 0 && machine.vm().vcpusPaused()) {
+            tagCheckFaults = machine.tagCheckFaults();
+        }
+        double seconds = Math.max(1e-9, (end - start) / 1e9);
+        MigrationReport.Builder report = MigrationReport.newBuilder()
+                .setStatus(status)
+                .setRamBytes(machine.layout().ramBytes())
+                .setPageSize(machine.layout().pageSize().bytes())
+                .setVcpus(machine.layout().vcpus())
+                .setRounds(rounds)
+                .setTotalTimeMs((end - start) / 1_000_000)
+                .setDowntimeMs(resumedAt > pausedAt && pausedAt != 0 ? (resumedAt - pausedAt) / 1_000_000 : 0)
+                .setBytesOnWire(bytesOnWire)
+                .setPageDataBytes(counters.pageDataBytes())
+                .setTagBytesOnWire(counters.tagBytes())
+                .setPagesSent(counters.pages())
+                .setZeroPages(counters.zeroPages())
+                .setThroughputMbps(bytesOnWire / 1e6 / seconds)
+                .setTagCheckFaults(tagCheckFaults)
+                .setError(error);
+        if (digestsKnown) {
+            report.setSourceDigest(RamDigest.hex(sourceDigest)).setTargetDigest(RamDigest.hex(targetDigest));
+        }
+        return report.build();
+    }
+}

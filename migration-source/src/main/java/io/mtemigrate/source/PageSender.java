@@ -1,0 +1,165 @@
+package io.mtemigrate.source;
+
+import io.mtemigrate.migration.PageDigests;
+import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.proto.RoundEnd;
+import io.mtemigrate.tagstream.compress.Compression;
+import io.mtemigrate.tagstream.frame.BatchCounters;
+import io.mtemigrate.tagstream.frame.EncoderConfig;
+import io.mtemigrate.tagstream.frame.PageBatchEncoder;
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.KvmConstants;
+import io.mtemigrate.vmsim.KvmVm;
+import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.digest.RamDigest;
+import io.netty.buffer.ByteBuf;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * Reads pages and their tags from the source VM and sends them as batch frames: per batch one
+ * {@code copyMteTags(FROM_GUEST)} over exactly the batch's pages, one copy of each page into the frame, and the
+ * hash of each page into the incremental digest. Runs on the migration thread only.
+ */
+final class PageSender implements AutoCloseable {
+    private final KvmVm vm;
+    private final List<UserMemoryRegion> slots;
+    private final TargetLink link;
+    private final PageDigests digests;
+    private final PageBatchEncoder encoder;
+    private final ByteBuffer tags;
+    private final int pageSize;
+    private final int tagsPerPage;
+    private final int pagesPerBatch;
+    private final BatchCounters total = new BatchCounters();
+    private final long[] pagesThisRound;
+    private long pagesSentInPass;
+
+    PageSender(KvmVm vm, TargetLink link, PageDigests digests, boolean zstd) {
+        this.vm = vm;
+        this.slots = vm.memslots();
+        this.link = link;
+        this.digests = digests;
+        this.pageSize = vm.pageSize().bytes();
+        this.tagsPerPage = vm.pageSize().tagsPerPage();
+        this.pagesPerBatch = Protocol.pagesPerBatch(pageSize);
+        EncoderConfig config = EncoderConfig.defaults().withLimits(Protocol.LIMITS);
+        this.encoder = new PageBatchEncoder(zstd ? config.withPageCompression(Compression.zstd(1)) : config);
+        // A VM without MTE sends all-zero tags, which cost one flag per page on the wire.
+        this.tags = ByteBuffer.allocateDirect(pagesPerBatch * tagsPerPage).order(ByteOrder.LITTLE_ENDIAN);
+        this.pagesThisRound = new long[link.channelCount()];
+    }
+
+    int slotCount() {
+        return slots.size();
+    }
+
+    long slotPages(int slotIndex) {
+        return slots.get(slotIndex).memorySize() / pageSize;
+    }
+
+    BatchCounters total() {
+        return total;
+    }
+
+    long pagesSentInPass() {
+        return pagesSentInPass;
+    }
+
+    /** The first pass: every page of every slot, in whole batches. */
+    void sendAll(long round, Checkpoint checkpoint) throws MigrationFailure {
+        pagesSentInPass = 0;
+        for (int s = 0; s < slots.size(); s++) {
+            long pages = slotPages(s);
+            for (long first = 0; first < pages; first += pagesPerBatch) {
+                sendRun(s, first, (int) Math.min(pagesPerBatch, pages - first), round, checkpoint);
+            }
+        }
+    }
+
+    /**
+     * Sends the pages whose bits are set, as runs of adjacent pages that stay inside one batch-aligned group (so
+     * each run maps to one channel).
+     */
+    void sendDirty(long round, long[][] bitmaps, Checkpoint checkpoint) throws MigrationFailure {
+        pagesSentInPass = 0;
+        for (int s = 0; s < bitmaps.length; s++) {
+            long[] bitmap = bitmaps[s];
+            long pages = slotPages(s);
+            long page = nextSet(bitmap, 0, pages);
+            while (page < pages) {
+                long groupEnd = Math.min(pages, (page / pagesPerBatch + 1) * pagesPerBatch);
+                long end = page + 1;
+                while (end < groupEnd && isSet(bitmap, end)) {
+                    end++;
+                }
+                sendRun(s, page, (int) (end - page), round, checkpoint);
+                page = nextSet(bitmap, end, pages);
+            }
+        }
+    }
+
+    private static boolean isSet(long[] bitmap, long page) {
+        return (bitmap[(int) (page >>> 6)] & (1L << page)) != 0;
+    }
+
+    private static long nextSet(long[] bitmap, long from, long limit) {
+        int word = (int) (from >>> 6);
+        if (word >= bitmap.length) {
+            return limit;
+        }
+        long bits = bitmap[word] & (-1L << from);
+        while (bits == 0) {
+            if (++word >= bitmap.length) {
+                return limit;
+            }
+            bits = bitmap[word];
+        }
+        return Math.min(limit, ((long) word << 6) + Long.numberOfTrailingZeros(bits));
+    }
+
+    private void sendRun(int slotIndex, long first, int count, long round, Checkpoint checkpoint) throws MigrationFailure {
+        checkpoint.check();
+        UserMemoryRegion slot = slots.get(slotIndex);
+        long ipa = slot.guestPhysAddr() + first * pageSize;
+        long length = (long) count * pageSize;
+        if (vm.mteEnabled()) {
+            long done = vm.copyMteTags(ipa, length, tags.clear(), KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
+            if (done != length) {
+                throw new MigrationFailure("KVM_ARM_MTE_COPY_TAGS read tags of " + done + " of " + length
+                        + " bytes at IPA 0x" + Long.toHexString(ipa));
+            }
+        }
+        long offset = slot.memoryOffset() + first * pageSize;
+        ByteBuffer chunk = slot.memory().chunk(offset);
+        int inChunk = HostMemory.offsetInChunk(offset);
+        ByteBuf frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize, chunk, inChunk, tags, 0);
+        total.add(encoder.lastBatch());
+        ByteBuffer hashedTags = vm.mteEnabled() ? tags : null;
+        for (int i = 0; i < count; i++) {
+            digests.update(slotIndex, first + i, RamDigest.pageHash(slot.slot(), first + i, chunk,
+                    inChunk + i * pageSize, pageSize, hashedTags, i * tagsPerPage));
+        }
+        int channel = Protocol.channelFor(slotIndex, first, pagesPerBatch, link.channelCount());
+        link.send(channel, frame, checkpoint);
+        pagesThisRound[channel] += count;
+        pagesSentInPass += count;
+    }
+
+    /** Tells every channel that the round is over, with the pages it carried in it. */
+    void endRound(long round) throws MigrationFailure {
+        for (int channel = 0; channel < pagesThisRound.length; channel++) {
+            link.sendControl(channel, ControlMessage.newBuilder().setRoundEnd(RoundEnd.newBuilder().setRound(round)
+                    .setPagesInRound(pagesThisRound[channel])).build());
+            pagesThisRound[channel] = 0;
+        }
+    }
+
+    @Override
+    public void close() {
+        encoder.close();
+    }
+}

@@ -1,0 +1,41 @@
+package io.mtemigrate.source;
+
+import io.mtemigrate.proto.ControlMessage;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+
+/** Hands what the target sends on one channel to the link; the target sends only control messages. */
+final class SourceChannelHandler extends ChannelInboundHandlerAdapter {
+    private final TargetLink link;
+    private final int index;
+
+    SourceChannelHandler(TargetLink link, int index) {
+        this.link = link;
+        this.index = index;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof ControlMessage control) {
+                link.received(index, control);
+            } else {
+                link.failed(new MigrationFailure("the target sent page data on channel " + index));
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        link.failed(new MigrationFailure("channel " + index + " failed: " + cause.getMessage(), false, cause));
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        link.failed(new MigrationFailure("the target closed channel " + index));
+    }
+}

@@ -1,0 +1,249 @@
+package io.mtemigrate.source;
+
+import com.google.protobuf.ByteString;
+import io.mtemigrate.migration.PageDigests;
+import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.migration.WireForms;
+import io.mtemigrate.proto.Ack;
+import io.mtemigrate.proto.Capabilities;
+import io.mtemigrate.proto.CompressionCodec;
+import io.mtemigrate.proto.Complete;
+import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.proto.Hello;
+import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.proto.RoundStart;
+import io.mtemigrate.tagstream.handshake.VersionNegotiator;
+import io.mtemigrate.vmsim.KvmConstants;
+import io.mtemigrate.vmsim.KvmVcpu;
+import io.mtemigrate.vmsim.KvmVm;
+import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.VcpuState;
+import io.mtemigrate.vmsim.digest.RamDigest;
+import io.mtemigrate.vmsim.digest.VmDigests;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Migrates a running VM to a target, as DESIGN.md's steps 1-6 describe: handshake and layout, dirty logging, a
+ * first pass, pre-copy rounds until the rest fits the downtime limit, stop-and-copy, and the target's
+ * acknowledgement. The VM stays the caller's: after success it is left paused (the guest now runs on the
+ * target); after any failure it runs again exactly where it was, with dirty logging off.
+ */
+public final class SourceMigration {
+    private final SimulatedMachine machine;
+    private final InetSocketAddress target;
+    private final MigrationConfig config;
+    private final ProgressListener listener;
+    private volatile boolean cancelled;
+    private Phase phase = Phase.HANDSHAKE;
+    private MigrationStats stats;
+
+    public SourceMigration(SimulatedMachine machine, InetSocketAddress target, MigrationConfig config,
+                           ProgressListener listener) {
+        this.machine = machine;
+        this.target = target;
+        this.config = config;
+        this.listener = listener;
+    }
+
+    /** Asks the migration to stop at its next checkpoint; the report then says "cancelled". */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    /** Runs the migration on the calling thread and reports how it went; it never throws for a failed migration. */
+    public MigrationReport run() {
+        long start = config.nanoClock().getAsLong();
+        stats = new MigrationStats(config.nanoClock(), start);
+        KvmVm vm = machine.vm();
+        Checkpoint checkpoint = checkpoint(start);
+        try (TargetLink link = TargetLink.connect(target, hello(), config, deadline(start), checkpoint)) {
+            return migrate(vm, link, start, checkpoint);
+        } catch (MigrationFailure failure) {
+            recover(vm);
+            return stats.report(machine, failure.cancelled() ? "cancelled" : "failed",
+                    (failure.cancelled() ? "cancelled" : "failed") + " during " + phase + ": " + failure.getMessage());
+        } catch (RuntimeException e) {
+            recover(vm);
+            return stats.report(machine, "failed", "failed during " + phase + ": " + e);
+        }
+    }
+
+    private MigrationReport migrate(KvmVm vm, TargetLink link, long start, Checkpoint checkpoint) throws MigrationFailure {
+        link.sendControl(0, ControlMessage.newBuilder().setVmLayout(WireForms.layout(machine.layout())).build());
+        ControlMessage ready = link.awaitControl(deadline(start), checkpoint);
+        if (!ready.hasReady()) {
+            throw new MigrationFailure("the target answered the layout with " + TargetLink.describe(ready));
+        }
+        PageDigests digests = new PageDigests(machine.layout());
+        try (PageSender sender = new PageSender(vm, link, digests, config.zstd())) {
+            setDirtyLogging(vm, true);
+            enter(Phase.FIRST_PASS, link, sender, 0, 0);
+            sender.sendAll(0, () -> {
+                checkpoint.check();
+                stats.maybeReport(listener, phase, 0, link, sender, vm.throttle());
+            });
+            sender.endRound(0);
+            stats.firstPassDone(link.bytesWritten());
+
+            long[][] dirty = newBitmaps(sender);
+            ConvergencePolicy policy = new ConvergencePolicy(config, start);
+            int round = 1;
+            enter(Phase.ROUNDS, link, sender, round, 0);
+            while (true) {
+                long dirtyPages = readDirtyLog(vm, dirty, false);
+                long dirtyBytes = dirtyPages * vm.pageSize().bytes();
+                stats.dirtyRead(dirtyBytes);
+                ConvergencePolicy.Decision decision = policy.decide(round, dirtyBytes, stats.bandwidth(link),
+                        config.nanoClock().getAsLong());
+                if (decision instanceof ConvergencePolicy.StopAndCopy) {
+                    break;
+                }
+                if (decision instanceof ConvergencePolicy.GiveUp giveUp) {
+                    throw new MigrationFailure(giveUp.reason());
+                }
+                vm.setThrottle(((ConvergencePolicy.Continue) decision).throttle());
+                stats.throttle(vm.throttle());
+                link.sendControl(0, ControlMessage.newBuilder().setRoundStart(RoundStart.newBuilder().setRound(round)
+                        .setPagesInRound(dirtyPages)).build());
+                int current = round;
+                sender.sendDirty(round, dirty, () -> {
+                    checkpoint.check();
+                    stats.maybeReport(listener, phase, current, link, sender, vm.throttle());
+                });
+                sender.endRound(round);
+                round++;
+                link.drain(checkpoint);
+            }
+
+            enter(Phase.STOP_AND_COPY, link, sender, round, vm.throttle());
+            machine.pause();
+            stats.paused();
+            long finalPages = readDirtyLog(vm, dirty, true);
+            link.sendControl(0, ControlMessage.newBuilder().setRoundStart(RoundStart.newBuilder().setRound(round)
+                    .setPagesInRound(finalPages).setStopAndCopy(true)).build());
+            sender.sendDirty(round, dirty, checkpoint);
+            List<VcpuState> states = new ArrayList<>();
+            for (KvmVcpu vcpu : vm.vcpus()) {
+                VcpuState state = vcpu.getState();
+                states.add(state);
+                link.sendControl(0, ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(vcpu.id(), state)).build());
+            }
+            sender.endRound(round);
+            long incremental = digests.digest();
+            link.sendControl(0, ControlMessage.newBuilder().setComplete(Complete.newBuilder()
+                    .setRamTagsDigest(incremental).setVcpuStateDigest(VmDigests.vcpus(states))
+                    .setPagesTotal(sender.total().pages()).setRounds(round)).build());
+
+            enter(Phase.AWAIT_ACK, link, sender, round, vm.throttle());
+            ControlMessage answer = link.awaitControl(deadline(start), checkpoint);
+            if (!answer.hasAck() || !answer.getAck().getResumed()) {
+                throw new MigrationFailure("the target answered Complete with " + TargetLink.describe(answer));
+            }
+            stats.resumedOnTarget();
+            Ack ack = answer.getAck();
+
+            enter(Phase.VERIFY, link, sender, round, vm.throttle());
+            setDirtyLogging(vm, false);
+            vm.setThrottle(0);
+            long sourceDigest = machine.ramDigest();
+            stats.digests(sourceDigest, ack.getTargetDigest(), round + 1, sender.total(), link.bytesWritten());
+            if (sourceDigest != ack.getTargetDigest()) {
+                link.sendControl(0, Protocol.error(ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "the source's full RAM+tags digest "
+                        + RamDigest.hex(sourceDigest) + " differs from the target's " + RamDigest.hex(ack.getTargetDigest())));
+                throw new MigrationFailure("the source's full RAM+tags digest " + RamDigest.hex(sourceDigest)
+                        + " differs from the target's " + RamDigest.hex(ack.getTargetDigest()) + "; the guest stays here");
+            }
+            phase = Phase.DONE;
+            return stats.report(machine, "completed", "");
+        }
+    }
+
+    private void enter(Phase next, TargetLink link, PageSender sender, int round, int throttle) {
+        phase = next;
+        stats.report(listener, phase, round, link, sender, throttle);
+    }
+
+    private Checkpoint checkpoint(long start) {
+        return () -> {
+            if (cancelled) {
+                throw new MigrationFailure("the migration was cancelled", true, null);
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                throw new MigrationFailure("the migration thread was interrupted", true, null);
+            }
+            if (!config.timeout().isZero() && config.nanoClock().getAsLong() - start > config.timeout().toNanos()) {
+                throw new MigrationFailure("the migration did not finish within " + config.timeout().toSeconds() + " s");
+            }
+        };
+    }
+
+    private long deadline(long start) {
+        return config.timeout().isZero() ? 0 : start + config.timeout().toNanos();
+    }
+
+    private Hello hello() {
+        byte[] session = new byte[16];
+        new SecureRandom().nextBytes(session);
+        VersionNegotiator versions = new VersionNegotiator();
+        Capabilities.Builder capabilities = Capabilities.newBuilder()
+                .setMte(machine.layout().mte())
+                .setPageSize(machine.layout().pageSize().bytes())
+                .setMaxChannels(config.channels())
+                .addCompressionCodecs(CompressionCodec.COMPRESSION_CODEC_NONE);
+        if (config.zstd()) {
+            capabilities.addCompressionCodecs(CompressionCodec.COMPRESSION_CODEC_ZSTD);
+        }
+        return Hello.newBuilder().setProtocolVersion(VersionNegotiator.CURRENT)
+                .addAllAcceptedVersions(versions.acceptedVersions()).setCapabilities(capabilities)
+                .setChannelCount(config.channels()).setSessionId(ByteString.copyFrom(session))
+                .setSoftware(Protocol.SOFTWARE).build();
+    }
+
+    private long[][] newBitmaps(PageSender sender) {
+        long[][] bitmaps = new long[sender.slotCount()][];
+        for (int s = 0; s < bitmaps.length; s++) {
+            bitmaps[s] = new long[(int) ((sender.slotPages(s) + 63) >>> 6)];
+        }
+        return bitmaps;
+    }
+
+    /** Gets and clears every slot's dirty log into {@code bitmaps} (or adds to it); returns the pages set. */
+    private long readDirtyLog(KvmVm vm, long[][] bitmaps, boolean merge) {
+        long pages = 0;
+        List<UserMemoryRegion> slots = vm.memslots();
+        for (int s = 0; s < bitmaps.length; s++) {
+            long[] fresh = merge ? new long[bitmaps[s].length] : bitmaps[s];
+            vm.getDirtyLog(slots.get(s).slot(), fresh);
+            for (int w = 0; w < fresh.length; w++) {
+                if (merge) {
+                    bitmaps[s][w] |= fresh[w];
+                }
+                pages += Long.bitCount(bitmaps[s][w]);
+            }
+        }
+        return pages;
+    }
+
+    private static void setDirtyLogging(KvmVm vm, boolean on) {
+        for (UserMemoryRegion slot : vm.memslots()) {
+            int flags = on ? slot.flags() | KvmConstants.KVM_MEM_LOG_DIRTY_PAGES
+                    : slot.flags() & ~KvmConstants.KVM_MEM_LOG_DIRTY_PAGES;
+            vm.setUserMemoryRegion(slot.withFlags(flags));
+        }
+    }
+
+    /** After a failure: no dirty logging, no throttle, and the guest running again where it stopped. */
+    private void recover(KvmVm vm) {
+        setDirtyLogging(vm, false);
+        vm.setThrottle(0);
+        if (vm.vcpusPaused()) {
+            machine.resume();
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package io.mtemigrate.source;
+
+import com.google.protobuf.ByteString;
+import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.proto.Hello;
+import io.mtemigrate.tagstream.frame.ControlFrames;
+import io.mtemigrate.tagstream.frame.FrameDecoder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+/**
+ * The source's connections to a target: channel 0 for control and pages, the others for pages. Writes are
+ * bounded by a byte budget that is returned as frames leave for the wire, so memory in flight stays capped
+ * however fast the producer is; control messages from the target queue up for the migration thread.
+ */
+final class TargetLink implements AutoCloseable {
+    private final EventLoopGroup group;
+    private final Channel[] channels;
+    private final LinkedBlockingQueue<ControlMessage> control = new LinkedBlockingQueue<>();
+    private final Semaphore budget;
+    private final int budgetTotal;
+    private final AtomicLong bytesWritten = new AtomicLong();
+    private final LongSupplier clock;
+    private final long maxBandwidth;
+    private long pacedUntilNanos;
+    private volatile MigrationFailure failure;
+    private volatile boolean closing;
+
+    private TargetLink(int channelCount, long maxInFlightBytes, long maxBandwidth, LongSupplier clock) {
+        this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), NioIoHandler.newFactory());
+        this.channels = new Channel[channelCount];
+        this.budgetTotal = (int) Math.min(Integer.MAX_VALUE, maxInFlightBytes);
+        this.budget = new Semaphore(budgetTotal);
+        this.maxBandwidth = maxBandwidth;
+        this.clock = clock;
+    }
+
+    /** Connects every channel and says Hello on each; returns once the target accepted them all. */
+    static TargetLink connect(InetSocketAddress target, Hello hello, MigrationConfig config, long deadlineNanos,
+                              Checkpoint checkpoint) throws MigrationFailure {
+        TargetLink link = new TargetLink(config.channels(), config.maxInFlightBytes(), config.maxBandwidth(),
+                config.nanoClock());
+        try {
+            ByteString session = hello.getSessionId();
+            for (int i = 0; i < config.channels(); i++) {
+                link.open(i, target);
+                link.sendControl(i, ControlMessage.newBuilder().setHello(hello.toBuilder().setChannelIndex(i)
+                        .setSessionId(session)).build());
+                ControlMessage answer = link.awaitControl(deadlineNanos, checkpoint);
+                if (!answer.hasHelloAccept()) {
+                    throw new MigrationFailure("the target answered the handshake with " + describe(answer));
+                }
+            }
+            return link;
+        } catch (MigrationFailure | RuntimeException e) {
+            link.close();
+            throw e;
+        }
+    }
+
+    static String describe(ControlMessage message) {
+        return message.hasError()
+                ? message.getError().getCode().name().replace("ERROR_CODE_", "") + ": " + message.getError().getMessage()
+                : message.getBodyCase().name();
+    }
+
+    private void open(int index, InetSocketAddress target) throws MigrationFailure {
+        ChannelFuture connect = new Bootstrap()
+                .group(group)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new FrameDecoder(Protocol.LIMITS))
+                                .addLast(new SourceChannelHandler(TargetLink.this, index));
+                    }
+                })
+                .connect(target).awaitUninterruptibly();
+        if (!connect.isSuccess()) {
+            Throwable cause = connect.cause();
+            throw new MigrationFailure("cannot connect to the target at " + target.getHostString() + ":"
+                    + target.getPort() + ": " + (cause == null ? "unknown error" : cause.getMessage()), false, cause);
+        }
+        channels[index] = connect.channel();
+    }
+
+    int channelCount() {
+        return channels.length;
+    }
+
+    ByteBufAllocator alloc() {
+        return channels[0].alloc();
+    }
+
+    /** Writes a frame (taking ownership), waiting for room in the in-flight budget and for the bandwidth cap. */
+    void send(int index, ByteBuf frame, Checkpoint checkpoint) throws MigrationFailure {
+        int size = frame.readableBytes();
+        try {
+            while (!budget.tryAcquire(size, 50, TimeUnit.MILLISECONDS)) {
+                checkpoint.check();
+                throwIfFailed();
+            }
+        } catch (InterruptedException e) {
+            frame.release();
+            Thread.currentThread().interrupt();
+            throw new MigrationFailure("interrupted", true, e);
+        } catch (MigrationFailure e) {
+            frame.release();
+            throw e;
+        }
+        pace(size);
+        channels[index].writeAndFlush(frame).addListener(f -> {
+            budget.release(size);
+            if (f.isSuccess()) {
+                bytesWritten.addAndGet(size);
+            } else {
+                failed(new MigrationFailure("writing to channel " + index + " failed: " + f.cause().getMessage(),
+                        false, f.cause()));
+            }
+        });
+    }
+
+    private void pace(int size) {
+        if (maxBandwidth <= 0) {
+            return;
+        }
+        long now = clock.getAsLong();
+        pacedUntilNanos = Math.max(pacedUntilNanos, now) + size * 1_000_000_000L / maxBandwidth;
+        while (pacedUntilNanos - clock.getAsLong() > 0 && failure == null) {
+            LockSupport.parkNanos(pacedUntilNanos - clock.getAsLong());
+        }
+    }
+
+    void sendControl(int index, ControlMessage message) throws MigrationFailure {
+        send(index, ControlFrames.encode(alloc(), message, Protocol.LIMITS), Checkpoint.NONE);
+    }
+
+    /** Waits until everything written has left for the wire. */
+    void drain(Checkpoint checkpoint) throws MigrationFailure {
+        while (budget.availablePermits() < budgetTotal) {
+            checkpoint.check();
+            throwIfFailed();
+            LockSupport.parkNanos(100_000);
+        }
+    }
+
+    long bytesWritten() {
+        return bytesWritten.get();
+    }
+
+    ControlMessage awaitControl(long deadlineNanos, Checkpoint checkpoint) throws MigrationFailure {
+        while (true) {
+            ControlMessage message;
+            try {
+                message = control.poll(50, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MigrationFailure("interrupted", true, e);
+            }
+            if (message != null) {
+                if (message.hasError()) {
+                    throw new MigrationFailure("the target refused: " + describe(message));
+                }
+                return message;
+            }
+            throwIfFailed();
+            checkpoint.check();
+            if (deadlineNanos != 0 && clock.getAsLong() - deadlineNanos > 0) {
+                throw new MigrationFailure("the target did not answer in time");
+            }
+        }
+    }
+
+    void received(int index, ControlMessage message) {
+        control.add(message);
+    }
+
+    void failed(MigrationFailure cause) {
+        if (!closing && failure == null) {
+            failure = cause;
+        }
+    }
+
+    void throwIfFailed() throws MigrationFailure {
+        MigrationFailure f = failure;
+        if (f != null) {
+            // An Error frame usually explains a close; prefer it.
+            ControlMessage pending = control.peek();
+            if (pending != null && pending.hasError()) {
+                throw new MigrationFailure("the target refused: " + describe(pending), false, f);
+            }
+            throw f;
+        }
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        for (Channel channel : channels) {
+            if (channel != null) {
+                channel.close().awaitUninterruptibly();
+            }
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
