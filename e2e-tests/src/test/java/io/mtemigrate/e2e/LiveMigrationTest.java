@@ -87,6 +87,22 @@ class LiveMigrationTest {
     }
 
     @Test
+    void shouldCatchATrackerThatIgnoresTagOnlyStores() throws Exception {
+        // The same tagonly guest that migrates cleanly above, on a KVM whose dirty log skips tag-only stores:
+        // retagged pages are never resent, and the verification must notice before anyone trusts the copy.
+        MachineSpec spec = Guests.live(Workload.TAGONLY, PageSize.SIZE_4K, RAM, 2, 8L << 20, 1.0);
+        try (SimulatedMachine source = SimulatedMachine.boot(new DataOnlyDirtyTracking(), spec)) {
+            source.start();
+            MigrationReport report = target.migrate(source, MigrationConfig.defaults().withDowntimeLimit(
+                    java.time.Duration.ofMillis(5)), ProgressListener.NONE);
+            assertEquals("failed", report.getStatus(), "a migration that lost tag-only stores passed verification: " + report);
+            assertTrue(report.getError().contains("digest"), report.getError());
+            assertTrue(target.arrived.isEmpty(), "the target must not keep a guest with lost tags");
+            assertTrue(!source.vm().vcpusPaused(), "the source guest runs on");
+        }
+    }
+
+    @Test
     void shouldMigrateAVmWithoutMteWithoutSendingTags() throws Exception {
         MachineSpec spec = Guests.live(Workload.RANDOM, PageSize.SIZE_4K, RAM, 2, 8L << 20, 1.0).withMte(false);
         MigrationReport report = migrateAndVerify(spec, MigrationConfig.defaults());

@@ -12,6 +12,7 @@ import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Hello;
 import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.proto.Release;
 import io.mtemigrate.proto.RoundStart;
 import io.mtemigrate.tagstream.handshake.VersionNegotiator;
 import io.mtemigrate.vmsim.KvmConstants;
@@ -40,6 +41,7 @@ public final class SourceMigration {
     private final MigrationConfig config;
     private final ProgressListener listener;
     private volatile boolean cancelled;
+    private boolean releaseSent;
     private Phase phase = Phase.HANDSHAKE;
     private MigrationStats stats;
 
@@ -65,12 +67,12 @@ public final class SourceMigration {
         try (TargetLink link = TargetLink.connect(target, hello(), config, deadline(start), checkpoint)) {
             return migrate(vm, link, start, checkpoint);
         } catch (MigrationFailure failure) {
-            recover(vm);
+            String outcome = recover(vm);
             return stats.report(machine, failure.cancelled() ? "cancelled" : "failed",
-                    (failure.cancelled() ? "cancelled" : "failed") + " during " + phase + ": " + failure.getMessage());
+                    (failure.cancelled() ? "cancelled" : "failed") + " during " + phase + ": " + failure.getMessage() + outcome);
         } catch (RuntimeException e) {
-            recover(vm);
-            return stats.report(machine, "failed", "failed during " + phase + ": " + e);
+            String outcome = recover(vm);
+            return stats.report(machine, "failed", "failed during " + phase + ": " + e + outcome);
         }
     }
 
@@ -159,6 +161,17 @@ public final class SourceMigration {
                 throw new MigrationFailure("the source's full RAM+tags digest " + RamDigest.hex(sourceDigest)
                         + " differs from the target's " + RamDigest.hex(ack.getTargetDigest()) + "; the guest stays here");
             }
+            // The point of no return: once Release may have reached the target, this copy must never run again.
+            releaseSent = true;
+            if (!link.sendControlAndWait(0, ControlMessage.newBuilder().setRelease(Release.getDefaultInstance()).build())) {
+                releaseSent = false;
+                link.throwIfFailed();
+                throw new MigrationFailure("the Release could not be written to the target");
+            }
+            ControlMessage released = link.awaitControl(deadline(start), checkpoint);
+            if (!released.hasReleased()) {
+                throw new MigrationFailure("the target answered Release with " + TargetLink.describe(released));
+            }
             phase = Phase.DONE;
             return stats.report(machine, "completed", "");
         }
@@ -238,12 +251,20 @@ public final class SourceMigration {
         }
     }
 
-    /** After a failure: no dirty logging, no throttle, and the guest running again where it stopped. */
-    private void recover(KvmVm vm) {
+    /**
+     * After a failure: no dirty logging, no throttle, and the guest running again where it stopped, unless
+     * Release was sent: then the target may own the guest, and this copy stays paused rather than risk two.
+     */
+    private String recover(KvmVm vm) {
         setDirtyLogging(vm, false);
         vm.setThrottle(0);
+        if (releaseSent) {
+            return "; the target did not confirm the release, so it may be running the guest: the source copy stays"
+                    + " paused, resume it only after checking the target";
+        }
         if (vm.vcpusPaused()) {
             machine.resume();
         }
+        return "";
     }
 }

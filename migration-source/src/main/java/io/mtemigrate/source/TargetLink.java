@@ -152,6 +152,13 @@ final class TargetLink implements AutoCloseable {
         }
     }
 
+    /** Writes a control message and waits for the write itself; false when it certainly never left this host. */
+    boolean sendControlAndWait(int index, ControlMessage message) {
+        Channel channel = channels[index];
+        return channel.isActive() && channel.writeAndFlush(ControlFrames.encode(alloc(), message, Protocol.LIMITS))
+                .awaitUninterruptibly().isSuccess();
+    }
+
     void sendControl(int index, ControlMessage message) throws MigrationFailure {
         send(index, ControlFrames.encode(alloc(), message, Protocol.LIMITS), Checkpoint.NONE);
     }

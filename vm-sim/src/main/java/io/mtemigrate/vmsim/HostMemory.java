@@ -196,6 +196,48 @@ public final class HostMemory implements AutoCloseable {
         WORD.getAndBitwiseOr(taggedPages, (int) (page >>> 6), 1L << page);
     }
 
+    /**
+     * Marks {@code pages} consecutive pages from {@code pageOffset} tagged, one atomic OR per bitmap word (64 pages)
+     * and none for a word whose bits are all set already: the flag is never cleared, so skipping it loses nothing.
+     */
+    public void markTagged(long pageOffset, int pages) {
+        long page = pageOffset >>> pageSize.shift();
+        long end = page + pages;
+        while (page < end) {
+            int word = (int) (page >>> 6);
+            int bit = (int) (page & 63);
+            int n = (int) Math.min(64 - bit, end - page);
+            long mask = (n == 64 ? -1L : (1L << n) - 1) << bit;
+            if (((long) WORD.getAcquire(taggedPages, word) & mask) != mask) {
+                WORD.getAndBitwiseOr(taggedPages, word, mask);
+            }
+            page += n;
+        }
+    }
+
+    /**
+     * How many of the {@code maxPages} pages from {@code pageOffset} are, one after the other from the first, tagged
+     * (when {@code tagged}) or never tagged (otherwise): 0 when the first page is not in that state. Reads the bitmap
+     * a word at a time; each page's flag is read before the caller touches its tags, as {@link #isTagged} would.
+     */
+    public int pagesInTagState(long pageOffset, int maxPages, boolean tagged) {
+        long page = pageOffset >>> pageSize.shift();
+        int count = 0;
+        while (count < maxPages) {
+            long p = page + count;
+            long word = (long) WORD.getAcquire(taggedPages, (int) (p >>> 6));
+            int bit = (int) (p & 63);
+            long same = (tagged ? word : ~word) >>> bit;
+            // Zeros shift in at the top, so the run stops at the word's end at the latest.
+            int run = Long.numberOfTrailingZeros(~same);
+            count += run;
+            if (run < 64 - bit) {
+                break;
+            }
+        }
+        return Math.min(count, maxPages);
+    }
+
     public void clearPageTags(long pageOffset) {
         ByteBuffer chunk = tagChunk(pageOffset);
         int start = tagIndexInChunk(pageOffset);

@@ -11,9 +11,17 @@ import java.nio.ByteBuffer;
 /**
  * {@code kvm_vm_ioctl_mte_copy_tags} (arch/arm64/kvm/guest.c): the argument checks in the kernel's order, then a
  * page-by-page copy that stops at the first page it cannot do and reports the guest bytes done before it.
+ *
+ * <p>Pages are copied in runs (same memslot, same 1 GiB chunk of tag storage, tags wholly inside the buffer), each
+ * in a few bulk copies; a run ends where a page could fail, and that page then takes the kernel's per-page path.
  */
 final class MteTagCopy {
-    private static final long NIBBLES = 0x0F0F_0F0F_0F0F_0F0FL;
+    /**
+     * Tag bytes TO_GUEST masks per step, a whole number of pages of every size. 8 KiB keeps the source block, the
+     * scratch copy and the target block in L1 together; 4 KiB and 32 KiB measured 10-25 % slower.
+     */
+    private static final int BLOCK_BYTES = 8 << 10;
+    private static final byte[] ZEROS = new byte[4096];
 
     private MteTagCopy() {
     }
@@ -51,81 +59,122 @@ final class MteTagCopy {
     }
 
     private static long copyPages(EmulatedVm vm, long guestIpa, long length, ByteBuffer buffer, boolean write) {
-        int pageBytes = vm.pageSize().bytes();
-        int tagsPerPage = vm.pageSize().tagsPerPage();
+        PageSize pageSize = vm.pageSize();
+        int shift = pageSize.shift();
+        int tagsPerPage = pageSize.tagsPerPage();
+        byte[] scratch = write ? new byte[(int) Math.min(BLOCK_BYTES, (length >>> shift) * tagsPerPage)] : null;
         Memslot slot = null;
         int bufferIndex = buffer.position();
-        for (long done = 0; done < length; done += pageBytes, bufferIndex += tagsPerPage) {
+        long done = 0;
+        while (done < length) {
             long ipa = guestIpa + done;
             if (slot == null || !slot.contains(ipa)) {
                 slot = vm.findSlot(vm.slotArray(), ipa);
             }
-            Errno error = null;
-            String reason = null;
             if (slot == null) {
-                error = Errno.EFAULT;
-                reason = "no memslot maps IPA 0x" + Long.toHexString(ipa);
-            } else if (write && slot.readOnly) {
-                error = Errno.EFAULT;
-                reason = "memslot " + slot.id + " at IPA 0x" + Long.toHexString(ipa) + " is read-only";
-            } else if (!slot.memory.canHoldTags()) {
-                error = Errno.EFAULT;
-                reason = "memslot " + slot.id + " is backed by memory that cannot hold tags";
-            } else {
-                int room = buffer.limit() - bufferIndex;
-                long offset = slot.hostOffset(ipa);
+                return fail(done, Errno.EFAULT, "no memslot maps IPA 0x" + Long.toHexString(ipa));
+            }
+            if (write && slot.readOnly) {
+                return fail(done, Errno.EFAULT, "memslot " + slot.id + " at IPA 0x" + Long.toHexString(ipa)
+                        + " is read-only");
+            }
+            if (!slot.memory.canHoldTags()) {
+                return fail(done, Errno.EFAULT, "memslot " + slot.id + " is backed by memory that cannot hold tags");
+            }
+            long offset = slot.hostOffset(ipa);
+            int room = buffer.limit() - bufferIndex;
+            // The run the page starts: same slot, same 1 GiB chunk of tag storage, all of its tags in the buffer.
+            long pages = Math.min((length - done) >>> shift, (slot.size - (ipa - slot.guestPhysAddr)) >>> shift);
+            pages = Math.min(pages, (HostMemory.CHUNK_SIZE - HostMemory.offsetInChunk(offset)) >>> shift);
+            pages = Math.min(pages, room / tagsPerPage);
+            if (pages == 0) {
                 if (write) {
-                    copyToGuest(slot.memory, offset, buffer, bufferIndex, Math.min(room, tagsPerPage), tagsPerPage);
+                    // The kernel clears a page whose tags it could not read in full rather than leave some stale.
+                    slot.memory.clearPageTags(offset);
+                    slot.memory.markTagged(offset);
                 } else {
-                    copyFromGuest(slot.memory, offset, buffer, bufferIndex, Math.min(room, tagsPerPage), tagsPerPage);
+                    copyFromGuest(slot.memory, offset, 1, buffer, bufferIndex, room, tagsPerPage);
                 }
-                if (room < tagsPerPage) {
-                    error = Errno.EFAULT;
-                    reason = "the tag buffer ends " + room + " bytes into the tags of IPA 0x" + Long.toHexString(ipa);
-                }
+                return fail(done, Errno.EFAULT, "the tag buffer ends " + room + " bytes into the tags of IPA 0x"
+                        + Long.toHexString(ipa));
             }
-            if (error != null) {
-                if (done == 0) {
-                    throw new KvmException(error, reason);
-                }
-                return done;
+            int count = (int) pages;
+            if (write) {
+                copyToGuest(slot.memory, offset, count, buffer, bufferIndex, tagsPerPage, scratch);
+            } else {
+                copyFromGuest(slot.memory, offset, count, buffer, bufferIndex, count * tagsPerPage, tagsPerPage);
             }
+            done += pages << shift;
+            bufferIndex += count * tagsPerPage;
         }
         return length;
     }
 
-    private static void copyFromGuest(HostMemory memory, long pageOffset, ByteBuffer buffer, int index, int count,
-                                      int tagsPerPage) {
-        if (count <= 0) {
-            return;
+    /** An error at the first page is the call's errno; at page k > 0 the call returns the k pages done. */
+    private static long fail(long done, Errno errno, String reason) {
+        if (done == 0) {
+            throw new KvmException(errno, reason);
         }
-        if (!memory.isTagged(pageOffset)) {
-            for (int i = 0; i < count; i++) {
-                buffer.put(index + i, (byte) 0);
-            }
-            return;
-        }
-        buffer.put(index, memory.tagChunk(pageOffset), HostMemory.tagIndexInChunk(pageOffset), count);
+        return done;
     }
 
-    private static void copyToGuest(HostMemory memory, long pageOffset, ByteBuffer buffer, int index, int count,
-                                    int tagsPerPage) {
-        ByteBuffer tags = memory.tagChunk(pageOffset);
-        int start = HostMemory.tagIndexInChunk(pageOffset);
-        if (count < tagsPerPage) {
-            // The kernel clears a page whose tags it could not read in full rather than leave some stale.
-            memory.clearPageTags(pageOffset);
-        } else {
-            boolean swap = buffer.order() != tags.order();
-            int i = 0;
-            for (; i + Long.BYTES <= count; i += Long.BYTES) {
-                long eight = buffer.getLong(index + i) & NIBBLES;
-                tags.putLong(start + i, swap ? Long.reverseBytes(eight) : eight);
+    /**
+     * Reads the tags of {@code pages} pages (within one chunk) into {@code bytes} bytes of the buffer from
+     * {@code index}: each run of tagged pages in one bulk copy, each run of never-tagged pages as zeros. A page's
+     * flag is read before its tags, so a page the guest tags meanwhile reads either as zeros or as its fresh tags.
+     */
+    private static void copyFromGuest(HostMemory memory, long offset, int pages, ByteBuffer buffer, int index, int bytes,
+                                      int tagsPerPage) {
+        ByteBuffer tags = memory.tagChunk(offset);
+        int tagIndex = HostMemory.tagIndexInChunk(offset);
+        int pageShift = memory.pageSize().shift();
+        int copied = 0;
+        for (int page = 0; page < pages && copied < bytes; ) {
+            long at = offset + ((long) page << pageShift);
+            int run = memory.pagesInTagState(at, pages - page, true);
+            boolean tagged = run > 0;
+            if (!tagged) {
+                run = memory.pagesInTagState(at, pages - page, false);
             }
-            for (; i < count; i++) {
-                tags.put(start + i, (byte) (buffer.get(index + i) & 0xF));
+            int n = Math.min(run * tagsPerPage, bytes - copied);
+            if (tagged) {
+                buffer.put(index + copied, tags, tagIndex + copied, n);
+            } else {
+                zero(buffer, index + copied, n);
             }
+            copied += n;
+            page += run;
         }
-        memory.markTagged(pageOffset);
+    }
+
+    /**
+     * Writes the tags of {@code pages} whole pages (within one chunk) from the buffer at {@code index}, in blocks:
+     * bulk copy into {@code scratch}, drop the upper nibbles there (a loop over a heap array, which the JIT
+     * vectorises), bulk copy into tag storage, then mark the block's pages tagged.
+     */
+    private static void copyToGuest(HostMemory memory, long offset, int pages, ByteBuffer buffer, int index,
+                                    int tagsPerPage, byte[] scratch) {
+        ByteBuffer tags = memory.tagChunk(offset);
+        int tagIndex = HostMemory.tagIndexInChunk(offset);
+        int pageShift = memory.pageSize().shift();
+        int pagesPerBlock = scratch.length / tagsPerPage;
+        for (int page = 0; page < pages; ) {
+            int n = Math.min(pagesPerBlock, pages - page);
+            int bytes = n * tagsPerPage;
+            int at = page * tagsPerPage;
+            buffer.get(index + at, scratch, 0, bytes);
+            for (int i = 0; i < bytes; i++) {
+                scratch[i] &= 0x0F;
+            }
+            tags.put(tagIndex + at, scratch, 0, bytes);
+            memory.markTagged(offset + ((long) page << pageShift), n);
+            page += n;
+        }
+    }
+
+    private static void zero(ByteBuffer buffer, int index, int count) {
+        for (int done = 0; done < count; done += ZEROS.length) {
+            buffer.put(index + done, ZEROS, 0, Math.min(ZEROS.length, count - done));
+        }
     }
 }

@@ -76,7 +76,7 @@ final class VcpuRunner implements Runnable {
         GuestProgram program = null;
         long programPc = -1;
         while (true) {
-            if (pauseRequested || budgetReached()) {
+            if (pauseRequested || stopRequested || budgetReached()) {
                 if (!waitWhileStopped()) {
                     return;
                 }

@@ -1,0 +1,85 @@
+package io.mtemigrate.e2e;
+
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.Kvm;
+import io.mtemigrate.vmsim.KvmVcpu;
+import io.mtemigrate.vmsim.KvmVm;
+import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.VcpuFeatures;
+import io.mtemigrate.vmsim.digest.PageHash;
+import io.mtemigrate.vmsim.emu.EmulatedKvm;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A deliberately broken KVM for tests: its dirty log reports only pages whose data changed, as a tracker that
+ * ignored tag-only stores would. Pages a guest merely retagged are never sent again.
+ */
+final class DataOnlyDirtyTracking implements Kvm {
+    private final EmulatedKvm real = EmulatedKvm.withMte();
+
+    @Override
+    public int checkExtension(int capability) {
+        return real.checkExtension(capability);
+    }
+
+    @Override
+    public KvmVm createVm(PageSize pageSize) {
+        return new Vm(real.createVm(pageSize));
+    }
+
+    private static final class Vm implements KvmVm {
+        private final KvmVm vm;
+        private final Map<Integer, long[]> dataHashes = new HashMap<>();
+
+        Vm(KvmVm vm) {
+            this.vm = vm;
+        }
+
+        @Override
+        public void getDirtyLog(int slot, long[] bitmap) {
+            vm.getDirtyLog(slot, bitmap);
+            UserMemoryRegion region = vm.memslots().stream().filter(r -> r.slot() == slot).findFirst().orElseThrow();
+            int pageSize = vm.pageSize().bytes();
+            long pages = region.memorySize() / pageSize;
+            long[] hashes = dataHashes.computeIfAbsent(slot, s -> new long[(int) pages]);
+            for (long page = 0; page < pages; page++) {
+                long offset = region.memoryOffset() + page * pageSize;
+                HostMemory memory = region.memory();
+                long hash = PageHash.hash(memory.chunk(offset), HostMemory.offsetInChunk(offset), pageSize, 1);
+                if (hash == hashes[(int) page]) {
+                    bitmap[(int) (page >>> 6)] &= ~(1L << page);
+                }
+                hashes[(int) page] = hash;
+            }
+        }
+
+        @Override public PageSize pageSize() { return vm.pageSize(); }
+        @Override public void enableCap(int capability, long flags, long arg0) { vm.enableCap(capability, flags, arg0); }
+        @Override public boolean mteEnabled() { return vm.mteEnabled(); }
+        @Override public void setUserMemoryRegion(UserMemoryRegion region) { vm.setUserMemoryRegion(region); }
+        @Override public List<UserMemoryRegion> memslots() { return vm.memslots(); }
+        @Override public KvmVcpu createVcpu(int id, VcpuFeatures features) { return vm.createVcpu(id, features); }
+        @Override public List<KvmVcpu> vcpus() { return vm.vcpus(); }
+        @Override public void startVcpus() { vm.startVcpus(); }
+        @Override public void setThrottle(int percent) { vm.setThrottle(percent); }
+        @Override public int throttle() { return vm.throttle(); }
+        @Override public boolean awaitHalted(Duration timeout) throws InterruptedException { return vm.awaitHalted(timeout); }
+        @Override public Throwable vcpuFailure() { return vm.vcpuFailure(); }
+        @Override public void close() { vm.close(); }
+        @Override public void clearDirtyLog(int slot, long firstPage, int numPages, long[] bitmap) { vm.clearDirtyLog(slot, firstPage, numPages, bitmap); }
+        @Override public void pauseVcpus() { vm.pauseVcpus(); }
+        @Override public void resumeVcpus() { vm.resumeVcpus(); }
+        @Override public boolean vcpusPaused() { return vm.vcpusPaused(); }
+
+        @Override
+        public long copyMteTags(long guestIpa, long length, ByteBuffer buffer, long flags, long reserved0, long reserved1) {
+            return vm.copyMteTags(guestIpa, length, buffer, flags, reserved0, reserved1);
+        }
+    }
+}
