@@ -41,7 +41,7 @@ final class MigrationStats {
     }
 
     /** Bytes per second on the wire since pages started to flow. */
-    long bandwidth(TargetLink link) {
+    long bandwidth(MigrationTransport link) {
         long elapsed = clock.getAsLong() - firstPassStart;
         return elapsed <= 0 ? 0 : (long) (link.bytesWritten() * 1e9 / elapsed);
     }
@@ -74,14 +74,14 @@ final class MigrationStats {
         bytesOnWire = wireBytes;
     }
 
-    void maybeReport(ProgressListener listener, Phase phase, int round, TargetLink link, PageSender sender, int throttle) {
+    void maybeReport(ProgressListener listener, Phase phase, int round, MigrationTransport link, PageSender sender, int throttle) {
         long now = clock.getAsLong();
         if (now - lastProgress >= PROGRESS_INTERVAL_NANOS) {
             report(listener, phase, round, link, sender, throttle);
         }
     }
 
-    void report(ProgressListener listener, Phase phase, int round, TargetLink link, PageSender sender, int throttle) {
+    void report(ProgressListener listener, Phase phase, int round, MigrationTransport link, PageSender sender, int throttle) {
         lastProgress = clock.getAsLong();
         long bandwidth = bandwidth(link);
         long totalPages = 0;

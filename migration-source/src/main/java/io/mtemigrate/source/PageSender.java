@@ -27,7 +27,7 @@ import java.util.List;
 final class PageSender implements AutoCloseable {
     private final KvmVm vm;
     private final List<UserMemoryRegion> slots;
-    private final TargetLink link;
+    private final MigrationTransport link;
     private final PageDigests digests;
     private final PageBatchEncoder encoder;
     private final ByteBuffer tags;
@@ -38,7 +38,7 @@ final class PageSender implements AutoCloseable {
     private final long[] pagesThisRound;
     private long pagesSentInPass;
 
-    PageSender(KvmVm vm, TargetLink link, PageDigests digests, boolean zstd) {
+    PageSender(KvmVm vm, MigrationTransport link, PageDigests digests, boolean zstd) {
         this.vm = vm;
         this.slots = vm.memslots();
         this.link = link;

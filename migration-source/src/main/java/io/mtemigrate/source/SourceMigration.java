@@ -37,7 +37,7 @@ import java.util.List;
  */
 public final class SourceMigration {
     private final SimulatedMachine machine;
-    private final InetSocketAddress target;
+    private final Destination destination;
     private final MigrationConfig config;
     private final ProgressListener listener;
     private volatile boolean cancelled;
@@ -47,8 +47,13 @@ public final class SourceMigration {
 
     public SourceMigration(SimulatedMachine machine, InetSocketAddress target, MigrationConfig config,
                            ProgressListener listener) {
+        this(machine, Destination.target(target), config, listener);
+    }
+
+    public SourceMigration(SimulatedMachine machine, Destination destination, MigrationConfig config,
+                           ProgressListener listener) {
         this.machine = machine;
-        this.target = target;
+        this.destination = destination;
         this.config = config;
         this.listener = listener;
     }
@@ -64,7 +69,8 @@ public final class SourceMigration {
         stats = new MigrationStats(config.nanoClock(), start);
         KvmVm vm = machine.vm();
         Checkpoint checkpoint = checkpoint(start);
-        try (TargetLink link = TargetLink.connect(target, hello(), config, deadline(start), checkpoint)) {
+        Hello hello = hello(destination instanceof Destination.StreamFile ? 1 : config.channels());
+        try (MigrationTransport link = destination.open(hello, config, deadline(start), checkpoint)) {
             return migrate(vm, link, start, checkpoint);
         } catch (MigrationFailure failure) {
             String outcome = recover(vm);
@@ -76,7 +82,7 @@ public final class SourceMigration {
         }
     }
 
-    private MigrationReport migrate(KvmVm vm, TargetLink link, long start, Checkpoint checkpoint) throws MigrationFailure {
+    private MigrationReport migrate(KvmVm vm, MigrationTransport link, long start, Checkpoint checkpoint) throws MigrationFailure {
         link.sendControl(0, ControlMessage.newBuilder().setVmLayout(WireForms.layout(machine.layout())).build());
         ControlMessage ready = link.awaitControl(deadline(start), checkpoint);
         if (!ready.hasReady()) {
@@ -91,6 +97,8 @@ public final class SourceMigration {
                 stats.maybeReport(listener, phase, 0, link, sender, vm.throttle());
             });
             sender.endRound(0);
+            // Frames still queued count as sent for the bandwidth but would land in the downtime: wait for them.
+            link.drain(checkpoint);
             stats.firstPassDone(link.bytesWritten());
 
             long[][] dirty = newBitmaps(sender);
@@ -172,12 +180,13 @@ public final class SourceMigration {
             if (!released.hasReleased()) {
                 throw new MigrationFailure("the target answered Release with " + TargetLink.describe(released));
             }
+            link.commit();
             phase = Phase.DONE;
             return stats.report(machine, "completed", "");
         }
     }
 
-    private void enter(Phase next, TargetLink link, PageSender sender, int round, int throttle) {
+    private void enter(Phase next, MigrationTransport link, PageSender sender, int round, int throttle) {
         phase = next;
         stats.report(listener, phase, round, link, sender, throttle);
     }
@@ -200,21 +209,21 @@ public final class SourceMigration {
         return config.timeout().isZero() ? 0 : start + config.timeout().toNanos();
     }
 
-    private Hello hello() {
+    private Hello hello(int channels) {
         byte[] session = new byte[16];
         new SecureRandom().nextBytes(session);
         VersionNegotiator versions = new VersionNegotiator();
         Capabilities.Builder capabilities = Capabilities.newBuilder()
                 .setMte(machine.layout().mte())
                 .setPageSize(machine.layout().pageSize().bytes())
-                .setMaxChannels(config.channels())
+                .setMaxChannels(channels)
                 .addCompressionCodecs(CompressionCodec.COMPRESSION_CODEC_NONE);
         if (config.zstd()) {
             capabilities.addCompressionCodecs(CompressionCodec.COMPRESSION_CODEC_ZSTD);
         }
         return Hello.newBuilder().setProtocolVersion(VersionNegotiator.CURRENT)
                 .addAllAcceptedVersions(versions.acceptedVersions()).setCapabilities(capabilities)
-                .setChannelCount(config.channels()).setSessionId(ByteString.copyFrom(session))
+                .setChannelCount(channels).setSessionId(ByteString.copyFrom(session))
                 .setSoftware(Protocol.SOFTWARE).build();
     }
 

@@ -32,7 +32,7 @@ import java.util.function.LongSupplier;
  * bounded by a byte budget that is returned as frames leave for the wire, so memory in flight stays capped
  * however fast the producer is; control messages from the target queue up for the migration thread.
  */
-final class TargetLink implements AutoCloseable {
+final class TargetLink implements MigrationTransport {
     private final EventLoopGroup group;
     private final Channel[] channels;
     private final LinkedBlockingQueue<ControlMessage> control = new LinkedBlockingQueue<>();
@@ -105,16 +105,19 @@ final class TargetLink implements AutoCloseable {
         channels[index] = connect.channel();
     }
 
-    int channelCount() {
+    @Override
+    public int channelCount() {
         return channels.length;
     }
 
-    ByteBufAllocator alloc() {
+    @Override
+    public ByteBufAllocator alloc() {
         return channels[0].alloc();
     }
 
     /** Writes a frame (taking ownership), waiting for room in the in-flight budget and for the bandwidth cap. */
-    void send(int index, ByteBuf frame, Checkpoint checkpoint) throws MigrationFailure {
+    @Override
+    public void send(int index, ByteBuf frame, Checkpoint checkpoint) throws MigrationFailure {
         int size = frame.readableBytes();
         try {
             while (!budget.tryAcquire(size, 50, TimeUnit.MILLISECONDS)) {
@@ -153,18 +156,21 @@ final class TargetLink implements AutoCloseable {
     }
 
     /** Writes a control message and waits for the write itself; false when it certainly never left this host. */
-    boolean sendControlAndWait(int index, ControlMessage message) {
+    @Override
+    public boolean sendControlAndWait(int index, ControlMessage message) {
         Channel channel = channels[index];
         return channel.isActive() && channel.writeAndFlush(ControlFrames.encode(alloc(), message, Protocol.LIMITS))
                 .awaitUninterruptibly().isSuccess();
     }
 
-    void sendControl(int index, ControlMessage message) throws MigrationFailure {
+    @Override
+    public void sendControl(int index, ControlMessage message) throws MigrationFailure {
         send(index, ControlFrames.encode(alloc(), message, Protocol.LIMITS), Checkpoint.NONE);
     }
 
     /** Waits until everything written has left for the wire. */
-    void drain(Checkpoint checkpoint) throws MigrationFailure {
+    @Override
+    public void drain(Checkpoint checkpoint) throws MigrationFailure {
         while (budget.availablePermits() < budgetTotal) {
             checkpoint.check();
             throwIfFailed();
@@ -172,11 +178,13 @@ final class TargetLink implements AutoCloseable {
         }
     }
 
-    long bytesWritten() {
+    @Override
+    public long bytesWritten() {
         return bytesWritten.get();
     }
 
-    ControlMessage awaitControl(long deadlineNanos, Checkpoint checkpoint) throws MigrationFailure {
+    @Override
+    public ControlMessage awaitControl(long deadlineNanos, Checkpoint checkpoint) throws MigrationFailure {
         while (true) {
             ControlMessage message;
             try {
@@ -209,7 +217,8 @@ final class TargetLink implements AutoCloseable {
         }
     }
 
-    void throwIfFailed() throws MigrationFailure {
+    @Override
+    public void throwIfFailed() throws MigrationFailure {
         MigrationFailure f = failure;
         if (f != null) {
             // An Error frame usually explains a close; prefer it.

@@ -13,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,13 +29,21 @@ class DirtyTrackingStressTest {
     private static final int MIN_ROUNDS = 1_000;
     private static final long MIN_NANOS = 400_000_000L;
 
-    /** A tracker with the forbidden order: the bit is set, then (after a delay a preempted thread could take) the store lands. */
+    /** Rounds the copier has finished; lets the broken tracker below wait for one, whatever the scheduling. */
+    private static final AtomicLong COPIER_ROUNDS = new AtomicLong();
+
+    /**
+     * A tracker with the forbidden order: the bit is set, then the store lands. Between the two it lets the
+     * copier run a round (waiting at most 1 ms), which is an interleaving the order permits on any machine; forcing
+     * it makes the failure certain instead of a matter of luck with two busy cores.
+     */
     static final class MarksBeforeStore implements StoreTracker {
         @Override
         public void beforeStore(Memslot slot, long page) {
             slot.markDirty(page);
-            long end = System.nanoTime() + 2_000;
-            while (System.nanoTime() < end) {
+            long seen = COPIER_ROUNDS.get();
+            long end = System.nanoTime() + 1_000_000;
+            while (COPIER_ROUNDS.get() < seen + 2 && System.nanoTime() < end) {
                 Thread.onSpinWait();
             }
         }
@@ -76,6 +85,7 @@ class DirtyTrackingStressTest {
     }
 
     private static void copyDirtyPages(KvmVm vm, UserMemoryRegion slot, HostMemory copy, ByteBuffer tags, long[] bitmap) {
+        COPIER_ROUNDS.incrementAndGet();
         vm.getDirtyLog(slot.slot(), bitmap);
         for (int word = 0; word < bitmap.length; word++) {
             for (long bits = bitmap[word]; bits != 0; bits &= bits - 1) {

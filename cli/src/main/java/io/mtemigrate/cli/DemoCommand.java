@@ -1,0 +1,75 @@
+package io.mtemigrate.cli;
+
+import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.source.MigrationConfig;
+import io.mtemigrate.source.ProgressListener;
+import io.mtemigrate.source.SourceMigration;
+import io.mtemigrate.target.ArrivedVm;
+import io.mtemigrate.target.TargetConfig;
+import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.vmsim.digest.RamDigest;
+import io.mtemigrate.vmsim.emu.EmulatedKvm;
+import io.mtemigrate.vmsim.machine.MachineSpec;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Boots an MTE guest, migrates it live to a target in this process over loopback, lets it finish"
+                + " its steps there, and checks it ended exactly where the same guest ends without a migration.",
+                "Exit status: 0 when every check passed, 1 when the migration or a check failed, 2 for usage errors."})
+final class DemoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    VmOptions vm;
+    @Mixin
+    MigrationOptions migration;
+    @Mixin
+    OutputOptions output;
+
+    @Override
+    public Integer call() throws Exception {
+        MachineSpec machineSpec = vm.spec(spec.commandLine());
+        MigrationConfig config = migration.config(spec.commandLine());
+        Console console = new Console(output);
+        console.say("booting a %s %s guest (%s, %d vCPUs, %s pages, fill %s)", Units.bytes(machineSpec.ramBytes()),
+                machineSpec.mte() ? "MTE" : "non-MTE", machineSpec.workload().cliName(), machineSpec.vcpus(),
+                machineSpec.pageSize(), machineSpec.fill().cliName());
+        ArrivalQueue arrivals = new ArrivalQueue();
+        MigrationReport report;
+        try (TargetServer target = TargetServer.start(TargetConfig.loopback(), arrivals);
+             SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), machineSpec)) {
+            source.start();
+            console.say("migrating to 127.0.0.1:%d over %d channel(s)", target.port(), config.channels());
+            ProgressPrinter progress = console.progress();
+            SourceMigration run = new SourceMigration(source, target.address(), config,
+                    progress == null ? ProgressListener.NONE : progress);
+            report = Cancellation.around(run, run::run);
+            if (progress != null) {
+                progress.finish();
+            }
+            if (!report.getStatus().equals("completed")) {
+                output.write(report);
+                return 1;
+            }
+            ArrivedVm arrived = arrivals.await(Duration.ofMinutes(1));
+            try (SimulatedMachine migrated = arrived.machine()) {
+                console.say("the guest runs on the target; letting it finish its steps");
+                long finalDigest = Guests.runToEnd(migrated, Duration.ofHours(1));
+                report = report.toBuilder().setFinalDigest(RamDigest.hex(finalDigest))
+                        .setTagCheckFaults(report.getTagCheckFaults() + migrated.tagCheckFaults()).build();
+            }
+        }
+        console.say("running the same guest without a migration for reference");
+        report = Verdicts.check(report.toBuilder()
+                .setReferenceDigest(RamDigest.hex(Guests.referenceDigest(machineSpec))).build());
+        output.write(report);
+        return report.getStatus().equals("completed") ? 0 : 1;
+    }
+}

@@ -1,0 +1,34 @@
+package io.mtemigrate.cli;
+
+import io.mtemigrate.vmsim.emu.EmulatedKvm;
+import io.mtemigrate.vmsim.machine.MachineSpec;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+
+import java.time.Duration;
+
+/** Running guests to the end of their step budget, and the unmigrated reference run. */
+final class Guests {
+    private Guests() {
+    }
+
+    /** Runs the guest to its step budget (or for {@code limit}, then pauses it) and returns its RAM+tags digest. */
+    static long runToEnd(SimulatedMachine machine, Duration limit) throws InterruptedException {
+        machine.start();
+        boolean halted = machine.awaitHalted(limit);
+        Throwable failure = machine.vm().vcpuFailure();
+        if (failure != null) {
+            throw new CliException("the guest stopped with an error: " + failure.getMessage(), failure);
+        }
+        if (!halted) {
+            machine.pause();
+        }
+        return machine.ramDigest();
+    }
+
+    /** The same program, seed and steps run without a migration (flat out: pacing changes timing, not results). */
+    static long referenceDigest(MachineSpec spec) throws InterruptedException {
+        try (SimulatedMachine machine = SimulatedMachine.boot(EmulatedKvm.withMte(), spec.withDirtyRate(0))) {
+            return runToEnd(machine, Duration.ofHours(1));
+        }
+    }
+}

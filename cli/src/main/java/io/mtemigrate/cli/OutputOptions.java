@@ -1,0 +1,42 @@
+package io.mtemigrate.cli;
+
+import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.proto.ReportJson;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Where results go (every command). */
+final class OutputOptions {
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the run report as JSON to FILE.")
+    Path json;
+
+    @Option(names = "--quiet", description = "No progress and no summary; errors still go to stderr.")
+    boolean quiet;
+
+    @Option(names = "--progress", description = "Show progress even when stderr is not a terminal.")
+    boolean progress;
+
+    @Option(names = "--debug", description = "Print stack traces of errors.")
+    boolean debug;
+
+    boolean showProgress() {
+        return !quiet && (progress || System.console() != null);
+    }
+
+    void write(MigrationReport report) {
+        if (!quiet) {
+            Summary.print(report, System.out);
+        }
+        if (json != null) {
+            try {
+                Files.writeString(json, ReportJson.print(report) + System.lineSeparator(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new CliException("cannot write the report to " + json + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.mtemigrate.cli;
+
+import io.mtemigrate.source.MigrationProgress;
+import io.mtemigrate.source.Phase;
+import io.mtemigrate.source.ProgressListener;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** One progress line on stderr, rewritten in place on a terminal and printed line by line elsewhere. */
+final class ProgressPrinter implements ProgressListener {
+    private final PrintStream err;
+    private final boolean terminal;
+    private boolean open;
+
+    ProgressPrinter(PrintStream err, boolean terminal) {
+        this.err = err;
+        this.terminal = terminal;
+    }
+
+    @Override
+    public synchronized void onProgress(MigrationProgress p) {
+        String line = String.format(Locale.ROOT,
+                "%-22s round %-3d %3d%% of RAM  %7.1f MB/s  dirty %7.1f MB/s  expected downtime %s  throttle %d%%",
+                p.phase(), p.round(), p.ramPercent(), p.bandwidth() / 1e6, p.dirtyRate() / 1e6,
+                p.expectedDowntimeMs() == Long.MAX_VALUE ? "?" : p.expectedDowntimeMs() + " ms", p.throttle());
+        if (terminal) {
+            err.print("\r" + line + "\u001b[K");
+            open = true;
+            if (p.phase() == Phase.VERIFY) {
+                finish();
+            }
+        } else {
+            err.println(line);
+        }
+        err.flush();
+    }
+
+    synchronized void finish() {
+        if (open) {
+            err.println();
+            open = false;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.mtemigrate.cli;
+
+import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.source.Destination;
+import io.mtemigrate.source.MigrationConfig;
+import io.mtemigrate.source.ProgressListener;
+import io.mtemigrate.source.SourceMigration;
+import io.mtemigrate.vmsim.digest.RamDigest;
+import io.mtemigrate.vmsim.emu.EmulatedKvm;
+import io.mtemigrate.vmsim.machine.MachineSpec;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+@Command(name = "source", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Boots a guest, starts it, and migrates it live to a listening target.",
+                "On success the guest runs on the target; on failure it runs on here to the end of its steps and the"
+                        + " report gives its final digest.",
+                "Exit status: 0 when the migration completed and verified, 1 when it failed, 2 for usage errors."})
+final class SourceCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--connect", paramLabel = "HOST:PORT", required = true, converter = Converters.Address.class,
+            description = "The target to migrate to.")
+    HostPort connect;
+
+    @Mixin
+    VmOptions vm;
+    @Mixin
+    MigrationOptions migration;
+    @Mixin
+    OutputOptions output;
+
+    @Override
+    public Integer call() throws Exception {
+        MachineSpec machineSpec = vm.spec(spec.commandLine());
+        MigrationConfig config = migration.config(spec.commandLine());
+        return migrate(machineSpec, config, Destination.target(connect.address()), "migrating to " + connect, output);
+    }
+
+    /** Boots, migrates to {@code destination}, reports; shared with record. */
+    static int migrate(MachineSpec machineSpec, MigrationConfig config, Destination destination, String what,
+                       OutputOptions output) throws InterruptedException {
+        Console console = new Console(output);
+        console.say("booting a %s guest (%s, %d vCPUs)", Units.bytes(machineSpec.ramBytes()),
+                machineSpec.workload().cliName(), machineSpec.vcpus());
+        try (SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), machineSpec)) {
+            source.start();
+            console.say("%s", what);
+            ProgressPrinter progress = console.progress();
+            SourceMigration run = new SourceMigration(source, destination, config,
+                    progress == null ? ProgressListener.NONE : progress);
+            MigrationReport report = Cancellation.around(run, run::run);
+            if (progress != null) {
+                progress.finish();
+            }
+            if (!report.getStatus().equals("completed") && !source.vm().vcpusPaused()) {
+                console.say("the guest keeps running here; letting it finish its steps");
+                report = report.toBuilder().setFinalDigest(RamDigest.hex(Guests.runToEnd(source, Duration.ofHours(1))))
+                        .build();
+            }
+            output.write(report);
+            return report.getStatus().equals("completed") ? 0 : 1;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.mtemigrate.cli;
+
+import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.target.ArrivedVm;
+import io.mtemigrate.target.TargetConfig;
+import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.vmsim.digest.RamDigest;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+@Command(name = "target", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Listens for migrations. Each guest that arrives is verified, resumed, and run to the end of its"
+                + " steps (or for --run-for); then its report is printed. A failed migration leaves no VM behind and"
+                + " the target keeps listening.",
+                "Exit status (with --once): 0 when the migration completed and verified, 1 when it failed;"
+                        + " 2 for usage errors."})
+final class TargetCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7777", converter = Converters.Address.class,
+            description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    HostPort listen;
+
+    @Option(names = "--once", description = "Exit after the first migration, whatever its outcome.")
+    boolean once;
+
+    @Option(names = "--max-ram", paramLabel = "SIZE", defaultValue = "0", converter = Converters.Size.class,
+            description = "Refuse VMs with more RAM than this (default: no limit).")
+    long maxRam;
+
+    @Option(names = "--run-for", paramLabel = "DURATION", converter = Converters.Time.class,
+            description = "Run an arrived guest for this long instead of to the end of its steps.")
+    Duration runFor;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Converters.Time.class,
+            description = "Discard a migration whose source has sent nothing for this long (default: ${DEFAULT-VALUE}).")
+    Duration idleTimeout;
+
+    @Option(names = "--insecure", description = "Allow listening on an address other than loopback without authentication.")
+    boolean insecure;
+
+    @Mixin
+    OutputOptions output;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!listen.isLoopback() && !insecure) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--listen " + listen + " is not a loopback"
+                    + " address and this version has no authentication: anyone who reaches it could push a VM in. Add"
+                    + " --insecure to accept that on a trusted network.");
+        }
+        Console console = new Console(output);
+        ArrivalQueue arrivals = new ArrivalQueue();
+        TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
+                .withMaxRam(maxRam).withIdleTimeout(idleTimeout);
+        TargetServer server;
+        try {
+            server = TargetServer.start(config, arrivals);
+        } catch (Exception e) {
+            throw new CliException("cannot listen on " + listen + ": " + e.getMessage(), e);
+        }
+        try (server) {
+            console.say("listening on %s:%d", listen.host(), server.port());
+            while (true) {
+                Object event = arrivals.next();
+                MigrationReport report = event instanceof ArrivedVm vm ? runArrived(vm, console)
+                        : MigrationReport.newBuilder().setStatus("failed").setError((String) event).build();
+                output.write(report);
+                if (once) {
+                    return report.getStatus().equals("completed") ? 0 : 1;
+                }
+            }
+        }
+    }
+
+    private MigrationReport runArrived(ArrivedVm vm, Console console) throws InterruptedException {
+        try (SimulatedMachine machine = vm.machine()) {
+            console.say("a %s guest arrived and runs here; letting it %s", Units.bytes(machine.layout().ramBytes()),
+                    runFor == null ? "finish its steps" : "run for " + runFor.toSeconds() + " s");
+            long finalDigest = Guests.runToEnd(machine, runFor == null ? Duration.ofHours(1) : runFor);
+            return Verdicts.check(MigrationReport.newBuilder().setStatus("completed")
+                    .setRamBytes(machine.layout().ramBytes()).setPageSize(machine.layout().pageSize().bytes())
+                    .setVcpus(machine.layout().vcpus()).setRounds((int) vm.rounds() + 1).setPagesSent(vm.pagesApplied())
+                    .setTargetDigest(RamDigest.hex(vm.targetDigest())).setFinalDigest(RamDigest.hex(finalDigest))
+                    .setTagCheckFaults(machine.tagCheckFaults()).build());
+        }
+    }
+}

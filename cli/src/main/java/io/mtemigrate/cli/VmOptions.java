@@ -1,0 +1,76 @@
+package io.mtemigrate.cli;
+
+import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.guest.Workload;
+import io.mtemigrate.vmsim.machine.Fill;
+import io.mtemigrate.vmsim.machine.MachineSpec;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** The options that describe the guest to boot (demo, source, record). */
+final class VmOptions {
+    /** How long the guest runs at its dirty rate when --steps is not given. */
+    static final double DEFAULT_RUN_SECONDS = 6;
+    static final long DEFAULT_DIRTY_RATE = 16L << 20;
+
+    @Option(names = "--ram", paramLabel = "SIZE", defaultValue = "1G", converter = Converters.Size.class,
+            description = "Guest RAM, a multiple of the page size; suffixes K, M, G (default: ${DEFAULT-VALUE}).")
+    long ram;
+
+    @Option(names = "--page-size", paramLabel = "4K|16K|64K", defaultValue = "4K", converter = Converters.Pages.class,
+            description = "Host and guest page size (default: ${DEFAULT-VALUE}).")
+    PageSize pageSize;
+
+    @Option(names = "--vcpus", paramLabel = "N", defaultValue = "2", description = "vCPUs, each running the workload on its own share of RAM (default: ${DEFAULT-VALUE}).")
+    int vcpus;
+
+    @Option(names = "--workload", paramLabel = "NAME", defaultValue = "alloc", converter = Converters.Programs.class,
+            description = "Guest program: idle, alloc, stream, hotset, tagonly, random (default: ${DEFAULT-VALUE}).")
+    Workload workload;
+
+    @Option(names = "--dirty-rate", paramLabel = "RATE", converter = Converters.Rate.class,
+            description = "Bytes per second the guest writes, e.g. 64M, or max for flat out (default: 16M; idle writes nothing).")
+    Long dirtyRate;
+
+    @Option(names = "--fill", paramLabel = "KIND", defaultValue = "random", converter = Converters.Fills.class,
+            description = "Initial RAM and tags: zero, random, pattern, alloc (default: ${DEFAULT-VALUE}).")
+    Fill fill;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the fill and the program (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--steps", paramLabel = "N",
+            description = "Steps each vCPU runs in all, before and after the migration (default: about "
+                    + "6 seconds' worth at the dirty rate).")
+    Long steps;
+
+    @Option(names = "--no-mte", description = "Migrate a VM without MTE (no tags).")
+    boolean noMte;
+
+    MachineSpec spec(CommandLine commandLine) {
+        if (vcpus < 1 || vcpus > 64) {
+            throw new CommandLine.ParameterException(commandLine, "--vcpus must be 1..64, not " + vcpus);
+        }
+        if (ram <= 0 || ram % pageSize.bytes() != 0) {
+            throw new CommandLine.ParameterException(commandLine, "--ram must be a positive multiple of the page size "
+                    + pageSize + " (" + pageSize.bytes() + " bytes), not " + ram + " bytes");
+        }
+        if (ram / vcpus < 4L * pageSize.bytes()) {
+            throw new CommandLine.ParameterException(commandLine, "--ram " + Units.bytes(ram) + " is too small for "
+                    + vcpus + " vCPUs: each needs at least 4 pages");
+        }
+        if (steps != null && steps < 0) {
+            throw new CommandLine.ParameterException(commandLine, "--steps cannot be negative");
+        }
+        long rate = dirtyRate != null ? dirtyRate : workload == Workload.IDLE ? 0 : DEFAULT_DIRTY_RATE;
+        long budget = steps != null ? steps : defaultSteps(workload, rate, vcpus);
+        return new MachineSpec(ram, pageSize, vcpus, !noMte, workload, fill, seed, budget, rate);
+    }
+
+    static long defaultSteps(Workload workload, long rate, int vcpus) {
+        int bytes = workload.program().bytesPerStep();
+        // An idle guest ticks every 50 µs; a flat-out guest gets a fixed, generous budget.
+        long perSecond = bytes == 0 ? 20_000 : rate == 0 ? 2_000_000 : Math.max(1, rate / vcpus / bytes);
+        return Math.max(1_000, (long) (perSecond * DEFAULT_RUN_SECONDS));
+    }
+}

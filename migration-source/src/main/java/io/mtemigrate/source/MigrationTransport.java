@@ -1,0 +1,36 @@
+package io.mtemigrate.source;
+
+import io.mtemigrate.proto.ControlMessage;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+/** Where a migration's frames go and its answers come from: a target over TCP, or a stream file being recorded. */
+interface MigrationTransport extends AutoCloseable {
+    int channelCount();
+
+    ByteBufAllocator alloc();
+
+    /** Sends a frame on a channel, taking ownership of it; may wait for room in the in-flight budget. */
+    void send(int channel, ByteBuf frame, Checkpoint checkpoint) throws MigrationFailure;
+
+    void sendControl(int channel, ControlMessage message) throws MigrationFailure;
+
+    /** Sends and waits for the write itself; false when the message certainly did not leave. */
+    boolean sendControlAndWait(int channel, ControlMessage message);
+
+    ControlMessage awaitControl(long deadlineNanos, Checkpoint checkpoint) throws MigrationFailure;
+
+    /** Waits until everything sent has left. */
+    void drain(Checkpoint checkpoint) throws MigrationFailure;
+
+    long bytesWritten();
+
+    void throwIfFailed() throws MigrationFailure;
+
+    /** The migration succeeded: keep what was sent (a recording is kept only then). */
+    default void commit() throws MigrationFailure {
+    }
+
+    @Override
+    void close();
+}

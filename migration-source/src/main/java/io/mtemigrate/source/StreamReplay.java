@@ -1,0 +1,117 @@
+package io.mtemigrate.source;
+
+import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.proto.Ack;
+import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.tagstream.file.StreamFileInfo;
+import io.mtemigrate.tagstream.file.StreamFileLayout;
+import io.mtemigrate.tagstream.file.StreamFileReader;
+import io.mtemigrate.tagstream.frame.FrameDecoder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.ReferenceCountUtil;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sends a recorded stream file to a target, byte for byte as the recording source sent it, after checking the
+ * whole file (header, every frame's CRC, trailer) so that a damaged recording never reaches a target.
+ */
+public final class StreamReplay {
+    /** What the target said about the replayed migration. */
+    public record Result(StreamFileInfo file, Ack ack) {
+    }
+
+    private StreamReplay() {
+    }
+
+    /** Checks the file and says what it holds; the exception names the byte offset of the first problem. */
+    public static StreamFileInfo verify(Path file) throws IOException {
+        return new StreamFileReader(Protocol.LIMITS, PooledByteBufAllocator.DEFAULT).verify(file);
+    }
+
+    public static Result replay(Path file, InetSocketAddress target, Duration timeout) throws IOException, MigrationFailure {
+        StreamFileInfo info = verify(file);
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        LinkedBlockingQueue<Object> answers = new LinkedBlockingQueue<>();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ChannelFuture connect = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new FrameDecoder(Protocol.LIMITS)).addLast(new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                    if (msg instanceof ControlMessage control) {
+                                        answers.add(control);
+                                    }
+                                    ReferenceCountUtil.release(msg);
+                                }
+
+                                @Override
+                                public void channelInactive(ChannelHandlerContext ctx) {
+                                    answers.add("the target closed the connection");
+                                }
+                            });
+                        }
+                    }).connect(target).awaitUninterruptibly();
+            if (!connect.isSuccess()) {
+                throw new MigrationFailure("cannot connect to the target at " + target.getHostString() + ":"
+                        + target.getPort() + ": " + connect.cause().getMessage(), false, connect.cause());
+            }
+            Channel socket = connect.channel();
+            try {
+                socket.writeAndFlush(new DefaultFileRegion(channel, StreamFileLayout.HEADER_LENGTH, info.frameBytes()));
+                Ack ack = null;
+                long deadline = System.nanoTime() + timeout.toNanos();
+                while (true) {
+                    Object answer = answers.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    if (answer == null) {
+                        throw new MigrationFailure("the target did not finish the replay within " + timeout.toSeconds() + " s");
+                    }
+                    if (answer instanceof String closed) {
+                        throw new MigrationFailure(closed + " before it released the guest");
+                    }
+                    ControlMessage message = (ControlMessage) answer;
+                    if (message.hasError()) {
+                        throw new MigrationFailure("the target refused the replay: " + TargetLink.describe(message));
+                    }
+                    if (message.hasAck()) {
+                        ack = message.getAck();
+                    }
+                    if (message.hasReleased()) {
+                        if (ack == null) {
+                            throw new MigrationFailure("the target released the guest without acknowledging it");
+                        }
+                        return new Result(info, ack);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MigrationFailure("interrupted", true, e);
+            } finally {
+                socket.close().awaitUninterruptibly();
+            }
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}
