@@ -96,4 +96,16 @@ final class Converters {
             }
         }
     }
+
+    /** Like {@link Address}, and port 0 asks for any free port. */
+    static final class ListenAddress implements ITypeConverter<HostPort> {
+        @Override
+        public HostPort convert(String value) {
+            try {
+                return HostPort.parseListen(value);
+            } catch (IllegalArgumentException e) {
+                throw bad(e);
+            }
+        }
+    }
 }

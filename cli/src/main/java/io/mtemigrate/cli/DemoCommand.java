@@ -33,6 +33,10 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    @picocli.CommandLine.Option(names = "--no-prealloc", description = "Let the target commit guest memory page by page"
+            + " during the migration instead of before it (like QEMU without -mem-prealloc).")
+    boolean noPrealloc;
+
     @Override
     public Integer call() throws Exception {
         MachineSpec machineSpec = vm.spec(spec.commandLine());
@@ -43,14 +47,20 @@ final class DemoCommand implements Callable<Integer> {
                 machineSpec.pageSize(), machineSpec.fill().cliName());
         ArrivalQueue arrivals = new ArrivalQueue();
         MigrationReport report;
-        try (TargetServer target = TargetServer.start(TargetConfig.loopback(), arrivals);
+        TargetConfig targetConfig = TargetConfig.loopback()
+                .withPrealloc(noPrealloc ? 0 : machineSpec.ramBytes(), machineSpec.pageSize());
+        try (TargetServer target = TargetServer.start(targetConfig, arrivals);
              SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), machineSpec)) {
+            if (!noPrealloc) {
+                console.say("the target committed %s of guest memory in %d ms", Units.bytes(machineSpec.ramBytes()),
+                        target.preallocMillis());
+            }
             source.start();
             console.say("migrating to 127.0.0.1:%d over %d channel(s)", target.port(), config.channels());
             ProgressPrinter progress = console.progress();
             SourceMigration run = new SourceMigration(source, target.address(), config,
                     progress == null ? ProgressListener.NONE : progress);
-            report = Cancellation.around(run, run::run);
+            report = Cancellation.around(run, run::run).toBuilder().setPreallocMs(target.preallocMillis()).build();
             if (progress != null) {
                 progress.finish();
             }

@@ -8,14 +8,14 @@ import java.io.PrintWriter;
 @Command(name = "mte-migrate", mixinStandardHelpOptions = true, version = "mte-migrate 0.1.0",
         description = "Live-migrates emulated Arm MTE virtual machines, pages and tags together.",
         subcommands = {DemoCommand.class, SourceCommand.class, TargetCommand.class, RecordCommand.class,
-                ReplayCommand.class, CommandLine.HelpCommand.class})
+                ReplayCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class MteMigrate implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: demo, source, target, record or replay");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: demo, source, target, record, replay or bench");
     }
 
     public static void main(String[] args) {
@@ -26,6 +26,9 @@ public final class MteMigrate implements Runnable {
     static int run(String... args) {
         boolean debug = java.util.Arrays.asList(args).contains("--debug");
         CommandLine commandLine = new CommandLine(new MteMigrate());
+        // Every command has --version (mixinStandardHelpOptions); without this it would print an empty line.
+        String[] version = commandLine.getCommandSpec().version();
+        commandLine.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(version));
         commandLine.setParameterExceptionHandler((e, arguments) -> {
             PrintWriter err = e.getCommandLine().getErr();
             err.println("mte-migrate: " + e.getMessage());

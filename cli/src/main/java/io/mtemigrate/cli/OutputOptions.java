@@ -27,9 +27,15 @@ final class OutputOptions {
         return !quiet && (progress || System.console() != null);
     }
 
+    /** The summary on stdout (unless --quiet), the JSON report, and for a run that failed one line on stderr. */
     void write(MigrationReport report) {
         if (!quiet) {
             Summary.print(report, System.out);
+        }
+        String status = report.getStatus();
+        if (!status.equals(ReportJson.STATUS_COMPLETED)) {
+            String error = report.getError().isEmpty() ? "no reason given" : report.getError();
+            System.err.println("mte-migrate: " + (error.startsWith(status) ? error : status + ": " + error));
         }
         if (json != null) {
             try {

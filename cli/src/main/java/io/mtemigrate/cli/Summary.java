@@ -21,6 +21,9 @@ final class Summary {
         if (r.getRounds() > 0) {
             row(out, "rounds", Integer.toString(r.getRounds()));
         }
+        if (r.getPreallocMs() > 0) {
+            row(out, "target prealloc", r.getPreallocMs() + " ms (before the migration)");
+        }
         if (r.getTotalTimeMs() > 0) {
             row(out, "total time", r.getTotalTimeMs() + " ms");
             row(out, "downtime", r.getDowntimeMs() + " ms");

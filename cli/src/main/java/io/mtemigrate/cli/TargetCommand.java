@@ -26,8 +26,8 @@ final class TargetCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7777", converter = Converters.Address.class,
-            description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7777", converter = Converters.ListenAddress.class,
+            description = "Address to listen on; port 0 picks a free port (default: ${DEFAULT-VALUE}).")
     HostPort listen;
 
     @Option(names = "--once", description = "Exit after the first migration, whatever its outcome.")
@@ -45,6 +45,14 @@ final class TargetCommand implements Callable<Integer> {
             description = "Discard a migration whose source has sent nothing for this long (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout;
 
+    @Option(names = "--prealloc", paramLabel = "SIZE", defaultValue = "0", converter = Converters.Size.class,
+            description = "Commit this much guest memory at start, for the first VM that fits (like QEMU's -mem-prealloc).")
+    long prealloc;
+
+    @Option(names = "--prealloc-page-size", paramLabel = "4K|16K|64K", defaultValue = "4K", converter = Converters.Pages.class,
+            description = "Page size of the VM the preallocated memory is for (default: ${DEFAULT-VALUE}).")
+    io.mtemigrate.vmsim.PageSize preallocPageSize;
+
     @Option(names = "--insecure", description = "Allow listening on an address other than loopback without authentication.")
     boolean insecure;
 
@@ -61,7 +69,7 @@ final class TargetCommand implements Callable<Integer> {
         Console console = new Console(output);
         ArrivalQueue arrivals = new ArrivalQueue();
         TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
-                .withMaxRam(maxRam).withIdleTimeout(idleTimeout);
+                .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withPrealloc(prealloc, preallocPageSize);
         TargetServer server;
         try {
             server = TargetServer.start(config, arrivals);
@@ -69,6 +77,9 @@ final class TargetCommand implements Callable<Integer> {
             throw new CliException("cannot listen on " + listen + ": " + e.getMessage(), e);
         }
         try (server) {
+            if (prealloc > 0) {
+                console.say("committed %s of guest memory in %d ms", Units.bytes(prealloc), server.preallocMillis());
+            }
             console.say("listening on %s:%d", listen.host(), server.port());
             while (true) {
                 Object event = arrivals.next();

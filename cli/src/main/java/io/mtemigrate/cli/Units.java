@@ -33,11 +33,23 @@ final class Units {
 
     /** Bytes per second; "max" (flat out) is 0. */
     static long rate(String text) {
-        return text.trim().equalsIgnoreCase("max") ? 0 : size(text);
+        if (text.trim().equalsIgnoreCase("max")) {
+            return 0;
+        }
+        try {
+            return size(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a rate (bytes per second: a whole number with an"
+                    + " optional K, M or G suffix, or max)");
+        }
     }
 
+    /** A duration that is not negative: 500ms, 30s, 2m, 1h, or plain seconds. */
     static Duration duration(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
+        if (t.startsWith("-")) {
+            throw new IllegalArgumentException("'" + text + "' is negative (e.g. 500ms, 30s, 2m, 1h)");
+        }
         try {
             if (t.endsWith("ms")) {
                 return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
@@ -52,7 +64,7 @@ final class Units {
                 return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
             }
             return Duration.ofSeconds(Long.parseLong(t));
-        } catch (NumberFormatException e) {
+        } catch (NumberFormatException | ArithmeticException e) {
             throw new IllegalArgumentException("'" + text + "' is not a duration (e.g. 500ms, 30s, 2m, 1h)");
         }
     }

@@ -45,6 +45,8 @@ final class StreamFileTransport implements MigrationTransport {
         StreamFileTransport transport = new StreamFileTransport(sink, file);
         try {
             transport.sendControl(0, ControlMessage.newBuilder().setHello(hello).build());
+            // A socket's HelloAccept is consumed while connecting; the migration never asks for this one.
+            transport.answers.clear();
         } catch (MigrationFailure e) {
             transport.close();
             throw e;

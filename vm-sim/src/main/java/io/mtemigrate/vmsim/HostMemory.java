@@ -246,6 +246,35 @@ public final class HostMemory implements AutoCloseable {
         }
     }
 
+    /**
+     * Commits every page now instead of at first touch, on all cores: like QEMU's {@code -mem-prealloc}, it moves
+     * the cost of the host's page faults (far slower on a fresh virtualised host than a copy) out of the
+     * migration. Only zeros are written, to pages that are still holes, so the content does not change.
+     *
+     * @return the time it took, in milliseconds
+     */
+    public long prefault() {
+        long start = System.nanoTime();
+        int step = 4096;
+        long blocks = (size + (64L << 20) - 1) >>> 26;
+        java.util.stream.LongStream.range(0, blocks).parallel().forEach(block -> {
+            long end = Math.min(size, (block + 1) << 26);
+            for (long offset = block << 26; offset < end; offset += step) {
+                if (getLong(offset) == 0) {
+                    putLong(offset, 0);
+                }
+            }
+            if (canHoldTags) {
+                for (long offset = block << 26; offset < end; offset += step << 4) {
+                    if (tag(offset) == 0) {
+                        setTag(offset, 0);
+                    }
+                }
+            }
+        });
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
     /** Gives the memory back to the host at once. Nothing may touch it afterwards: stop the vCPUs first. */
     @Override
     public synchronized void close() {

@@ -6,6 +6,7 @@ import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.KvmVcpu;
 import io.mtemigrate.vmsim.KvmVm;
 import io.mtemigrate.vmsim.MteSysRegs;
+import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.UserMemoryRegion;
 import io.mtemigrate.vmsim.VcpuState;
 import io.mtemigrate.vmsim.digest.PageHash;
@@ -36,8 +37,21 @@ public final class SimulatedMachine implements AutoCloseable {
         this.memories = memories;
     }
 
+    /** Where a machine gets the host memory of each memslot. */
+    @FunctionalInterface
+    public interface MemorySource {
+        HostMemory memoryFor(MachineLayout.Slot slot, PageSize pageSize);
+
+        MemorySource FRESH = (slot, pageSize) -> HostMemory.anonymous(slot.size(), pageSize);
+    }
+
     /** An empty VM of the given shape, with fresh zeroed memory and vCPUs at reset: what a migration target builds. */
     public static SimulatedMachine create(Kvm kvm, MachineLayout layout) {
+        return create(kvm, layout, MemorySource.FRESH);
+    }
+
+    /** Like {@link #create(Kvm, MachineLayout)}, with memory from {@code source} (which must be zero). */
+    public static SimulatedMachine create(Kvm kvm, MachineLayout layout, MemorySource source) {
         KvmVm vm = kvm.createVm(layout.pageSize());
         List<HostMemory> memories = new ArrayList<>();
         try {
@@ -45,7 +59,7 @@ public final class SimulatedMachine implements AutoCloseable {
                 vm.enableCap(KvmConstants.KVM_CAP_ARM_MTE, 0, 0);
             }
             for (MachineLayout.Slot slot : layout.slots()) {
-                HostMemory memory = HostMemory.anonymous(slot.size(), layout.pageSize());
+                HostMemory memory = source.memoryFor(slot, layout.pageSize());
                 memories.add(memory);
                 vm.setUserMemoryRegion(new UserMemoryRegion(slot.id(), slot.flags(), slot.guestPhysAddr(), slot.size(),
                         memory, 0));

@@ -1,0 +1,96 @@
+package io.mtemigrate.cli.bench;
+
+import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.guest.Workload;
+import io.mtemigrate.vmsim.machine.Fill;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+
+/** The benchmark plan: which cases to run, each next to the raw transfer of its bytes, and the sweeps. */
+public final class Bench {
+    private final long ram;
+    private final int channels;
+    private final int repeat;
+    private final long dirtyRate;
+    private final boolean quick;
+    private final BiConsumer<String, Object[]> say;
+
+    public Bench(long ram, int channels, int repeat, long dirtyRate, boolean quick, BiConsumer<String, Object[]> say) {
+        this.ram = ram;
+        this.channels = channels;
+        this.repeat = repeat;
+        this.dirtyRate = dirtyRate;
+        this.quick = quick;
+        this.say = say;
+    }
+
+    /** All figures of a bench run. */
+    public record Results(List<CaseResult> cases, double memcpyMBps) {
+        public void printTable(PrintStream out) {
+            BenchOutput.table(cases, memcpyMBps, out);
+        }
+
+        public String json() {
+            return BenchOutput.json(cases, memcpyMBps);
+        }
+
+        public String html() {
+            return BenchOutput.html(cases, memcpyMBps);
+        }
+
+        public boolean allCompleted() {
+            return cases.stream().allMatch(CaseResult::allCompleted);
+        }
+    }
+
+    public Results run(List<String> sweeps) throws InterruptedException {
+        List<BenchCase> plan = new ArrayList<>();
+        PageSize ps = PageSize.SIZE_4K;
+        plan.add(BenchCase.idle("idle random", ram, ps, Fill.RANDOM, channels));
+        plan.add(BenchCase.idle("idle alloc tags", ram, ps, Fill.ALLOC, channels));
+        plan.add(BenchCase.idle("idle zero", ram, ps, Fill.ZERO, channels));
+        plan.add(BenchCase.live("live hotset " + dirtyRate / (1 << 20) + "M/s", ram, ps, Workload.HOTSET, dirtyRate,
+                channels, true));
+        if (sweeps.contains("dirty-rate")) {
+            for (long rate : quick ? new long[] {0, 16L << 20} : new long[] {0, 16L << 20, 64L << 20, 256L << 20}) {
+                for (boolean converge : new boolean[] {true, false}) {
+                    plan.add(BenchCase.live("random " + rate / (1 << 20) + "M/s" + (converge ? "" : " no-ac"), ram, ps,
+                            rate == 0 ? Workload.IDLE : Workload.RANDOM, rate, channels, converge));
+                }
+            }
+        }
+        if (sweeps.contains("ram")) {
+            for (long size : quick ? new long[] {16L << 20, 32L << 20, 64L << 20}
+                    : new long[] {256L << 20, 1L << 30, 2L << 30, 4L << 30, 8L << 30}) {
+                plan.add(BenchCase.idle("ram " + size / (1 << 20) + "M", size, ps, Fill.RANDOM, channels));
+            }
+        }
+        if (sweeps.contains("channels")) {
+            for (int n : new int[] {1, 2, 4}) {
+                plan.add(BenchCase.idle("channels " + n, ram, ps, Fill.RANDOM, n));
+            }
+        }
+        if (sweeps.contains("page-size")) {
+            for (PageSize size : PageSize.values()) {
+                plan.add(BenchCase.idle("page size " + size, ram, size, Fill.RANDOM, channels));
+            }
+        }
+        // A first migration warms the JIT; its figures are not reported.
+        BenchRunner.run(BenchCase.idle("warm-up", Math.min(ram, 64L << 20), ps, Fill.RANDOM, channels));
+        List<CaseResult> results = new ArrayList<>();
+        for (BenchCase benchCase : plan) {
+            List<BenchRun> runs = new ArrayList<>();
+            for (int i = 0; i < repeat; i++) {
+                say.accept("%s: run %d of %d", new Object[] {benchCase.name(), i + 1, repeat});
+                runs.add(BenchRunner.run(benchCase));
+            }
+            long wireBytes = runs.get(0).report().getBytesOnWire();
+            double raw = RawTransfer.netty(Math.max(wireBytes, 1 << 20), benchCase.channels(), 64L << 20) / 1e6;
+            results.add(new CaseResult(benchCase, runs, raw));
+        }
+        return new Results(results, RawTransfer.memoryCopy(ram) / 1e6);
+    }
+}

@@ -1,0 +1,42 @@
+package io.mtemigrate.cli.bench;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/** A case's repeated runs, summarised as median and spread (min..max), next to the raw transfer limit. */
+record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps) {
+    double median(ToDoubleFunction<BenchRun> metric) {
+        double[] values = runs.stream().mapToDouble(metric).sorted().toArray();
+        int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+
+    double min(ToDoubleFunction<BenchRun> metric) {
+        return runs.stream().mapToDouble(metric).min().orElse(0);
+    }
+
+    double max(ToDoubleFunction<BenchRun> metric) {
+        return runs.stream().mapToDouble(metric).max().orElse(0);
+    }
+
+    double wireMBps() {
+        return median(r -> r.report().getThroughputMbps());
+    }
+
+    /** Bytes on the wire per second against the raw transfer of the same byte count over the same channels. */
+    double ratioToRaw() {
+        return rawMBps <= 0 ? 0 : wireMBps() / rawMBps;
+    }
+
+    boolean allCompleted() {
+        return runs.stream().allMatch(r -> r.report().getStatus().equals("completed")
+                && r.report().getSourceDigest().equals(r.report().getTargetDigest()));
+    }
+
+    static double[] sorted(double... values) {
+        double[] copy = values.clone();
+        Arrays.sort(copy);
+        return copy;
+    }
+}

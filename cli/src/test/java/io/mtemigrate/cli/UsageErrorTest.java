@@ -1,0 +1,77 @@
+package io.mtemigrate.cli;
+
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.params.provider.Arguments.argumentSet;
+
+/**
+ * A bad command line is refused before anything starts: one line on stderr naming the option and what it allows
+ * (then a pointer to --help), exit status 2, nothing on stdout, no stack trace.
+ */
+@Timeout(20)
+class UsageErrorTest {
+    static Stream<Arguments> badCommandLines() {
+        return Stream.of(
+                bad("shouldRefuseARamSizeThatIsNoMultipleOfThePageSize", "demo --ram 3", "--ram", "multiple of the page size"),
+                bad("shouldRefuseAnUnparsableRamSize", "demo --ram 12X", "--ram", "'12X'", "K, M or G"),
+                bad("shouldRefuseZeroRam", "source --connect 127.0.0.1:7777 --ram 0", "--ram", "positive multiple"),
+                bad("shouldRefuseRamTooSmallForTheVcpus", "demo --ram 16K --vcpus 2", "--ram", "at least 4 pages"),
+                bad("shouldRefuseAnUnknownPageSize", "demo --page-size 8K", "--page-size", "'8K'", "4K, 16K or 64K"),
+                bad("shouldRefuseZeroChannels", "demo --channels 0", "--channels", "1..16"),
+                bad("shouldRefuseSeventeenChannels", "source --connect 127.0.0.1:7777 --channels 17", "--channels", "1..16"),
+                bad("shouldRefuseZeroVcpus", "demo --vcpus 0", "--vcpus", "1..64"),
+                bad("shouldRefuseAVcpuCountThatIsNoNumber", "record --out x.mtes --vcpus two", "--vcpus", "'two'"),
+                bad("shouldRefuseAPortOutOfRange", "source --connect 127.0.0.1:70000", "--connect", "70000", "1..65535"),
+                bad("shouldRefuseAnAddressWithoutPort", "source --connect nohost", "--connect", "'nohost'", "HOST:PORT"),
+                bad("shouldRefuseAReplayTargetWithoutPort", "replay x.mtes --to nohost", "--to", "HOST:PORT"),
+                bad("shouldRefuseAListenPortOutOfRange", "target --listen 127.0.0.1:65536", "--listen", "0..65535"),
+                bad("shouldRefuseAnUnparsableDirtyRate", "demo --dirty-rate fast", "--dirty-rate", "'fast'", "or max"),
+                bad("shouldRefuseAnUnparsableBandwidth", "demo --max-bandwidth lots", "--max-bandwidth", "'lots'", "or max"),
+                bad("shouldRefuseAnUnparsableTimeout", "demo --timeout soon", "--timeout", "'soon'", "30s"),
+                bad("shouldRefuseANegativeTimeout", "demo --timeout -5s", "--timeout", "negative"),
+                bad("shouldRefuseAnUnknownCompression", "demo --compress lz4", "--compress", "none or zstd", "'lz4'"),
+                bad("shouldRefuseAnUnknownWorkload", "demo --workload busy", "--workload", "busy"),
+                bad("shouldRefuseAnUnknownFill", "demo --fill ones", "--fill", "zero, random, pattern"),
+                bad("shouldRefuseNegativeSteps", "demo --steps -1", "--steps", "negative"),
+                bad("shouldRefuseZeroDowntime", "demo --downtime-ms 0", "--downtime-ms", "at least 1"),
+                bad("shouldRefuseZeroRounds", "demo --max-rounds 0", "--max-rounds", "at least 1"),
+                bad("shouldRefuseAnUnknownOption", "demo --bogus", "--bogus", "Unknown option"),
+                bad("shouldRefuseAnUnknownCommand", "migrate", "migrate"),
+                bad("shouldAskForACommand", "", "a command is required", "demo, source, target, record"),
+                bad("shouldAskForTheTargetOfSource", "source --ram 16M", "--connect"),
+                bad("shouldAskForTheFileOfRecord", "record --ram 16M", "--out"),
+                bad("shouldAskForTheFileOfReplay", "replay", "FILE"),
+                bad("shouldRefuseToListenOnAllAddressesWithoutInsecure", "target --listen 0.0.0.0:0", "--listen",
+                        "--insecure"),
+                bad("shouldRefuseToListenOnANameThatOnlyLooksLikeLoopback", "target --listen 127.0.0.1.example.com:7777",
+                        "--insecure"));
+    }
+
+    private static Arguments bad(String name, String commandLine, String... mentions) {
+        return argumentSet(name, commandLine, mentions);
+    }
+
+    @ParameterizedTest
+    @MethodSource("badCommandLines")
+    void shouldRefuseABadCommandLineWithOneLineAndStatus2(String commandLine, String[] mentions) {
+        Cli.Run run = Cli.run(commandLine.isEmpty() ? new String[0] : commandLine.split(" "));
+
+        assertEquals(2, run.status(), run.toString());
+        String line = run.firstErrLine();
+        assertTrue(line.startsWith("mte-migrate: "), run.toString());
+        for (String mention : mentions) {
+            assertTrue(line.contains(mention), "the message should name " + mention + ": " + line);
+        }
+        assertTrue(run.errLines().size() <= 2 && run.err().contains("--help"),
+                "one line, then the pointer to --help:\n" + run.err());
+        assertEquals("", run.out(), "nothing on stdout");
+        run.assertNoStackTrace();
+    }
+}

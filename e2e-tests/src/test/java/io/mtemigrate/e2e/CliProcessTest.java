@@ -1,0 +1,134 @@
+package io.mtemigrate.e2e;
+
+import io.mtemigrate.cli.InProcessCli;
+import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.proto.ReportJson;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The command as a user runs it: {@code mte-migrate target} and {@code mte-migrate source} as two JVMs started
+ * through the real launcher script, migrating a live 256 MiB guest over loopback. Both must exit 0, agree on the
+ * digest, and the guest must end on the target exactly where {@code demo}'s unmigrated reference run ends.
+ */
+class CliProcessTest {
+    /** The launcher at the root of the checkout; Maven runs tests in the module's directory. */
+    private static final Path LAUNCHER = Path.of("..", "mte-migrate").toAbsolutePath().normalize();
+    private static final Path JAR = LAUNCHER.resolveSibling("cli/target/mte-migrate.jar");
+    /** 200000 steps of 512 bytes at 32 MiB/s over 2 vCPUs: about 6 s, so the guest runs on after the migration. */
+    private static final List<String> GUEST = List.of("--ram", "256M", "--workload", "alloc", "--seed", "1",
+            "--steps", "200000", "--dirty-rate", "32M");
+
+    @TempDir
+    Path dir;
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void stopProcesses() throws InterruptedException {
+        for (Process process : processes) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private Process launch(String name, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(LAUNCHER.toString()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(dir.resolve(name + ".out").toFile()).redirectError(dir.resolve(name + ".err").toFile())
+                .start();
+        processes.add(process);
+        return process;
+    }
+
+    private String output(String name) throws IOException {
+        return "--- " + name + " stdout:\n" + Files.readString(dir.resolve(name + ".out"))
+                + "--- " + name + " stderr:\n" + Files.readString(dir.resolve(name + ".err"));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Connects and closes without a byte: the target does not count that as a migration. */
+    private static boolean listening(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private int exitStatus(Process process, String name, Duration limit) throws Exception {
+        assertTrue(process.waitFor(limit.toSeconds(), TimeUnit.SECONDS), name + " did not exit within " + limit
+                + "\n" + output(name));
+        return process.exitValue();
+    }
+
+    private MigrationReport report(String file) throws IOException {
+        return ReportJson.parse(Files.readString(dir.resolve(file)));
+    }
+
+    @Test
+    @Timeout(180)
+    void shouldMigrateALiveGuestBetweenTwoProcessesToWhereTheUnmigratedGuestEnds() throws Exception {
+        assertTrue(Files.isExecutable(LAUNCHER), "no launcher at " + LAUNCHER);
+        assertTrue(Files.isRegularFile(JAR), JAR + " is missing: build the cli module first (install or package)");
+        int port = freePort();
+        String address = "127.0.0.1:" + port;
+
+        Process target = launch("target", "target", "--listen", address, "--once", "--json", "t.json");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> !target.isAlive() || listening(port));
+        assertTrue(target.isAlive(), "the target exited instead of listening\n" + output("target"));
+
+        Process source = launch("source", Stream.concat(Stream.of("source", "--connect", address, "--json", "s.json"),
+                GUEST.stream()).toArray(String[]::new));
+        assertEquals(0, exitStatus(source, "source", Duration.ofSeconds(90)), output("source") + output("target"));
+        assertEquals(0, exitStatus(target, "target", Duration.ofSeconds(60)), output("target"));
+
+        MigrationReport sent = report("s.json");
+        MigrationReport arrived = report("t.json");
+        assertEquals("completed", sent.getStatus(), sent.getError());
+        assertEquals("completed", arrived.getStatus(), arrived.getError());
+        assertEquals(256L << 20, sent.getRamBytes());
+        assertFalse(sent.getSourceDigest().isEmpty());
+        assertEquals(sent.getSourceDigest(), sent.getTargetDigest(), "the target acknowledged another digest");
+        assertEquals(sent.getTargetDigest(), arrived.getTargetDigest(), "the target reports another digest than it acked");
+        assertEquals(0, sent.getTagCheckFaults());
+        assertEquals(0, arrived.getTagCheckFaults());
+        assertFalse(arrived.getFinalDigest().isEmpty());
+        assertTrue(output("source").contains("status             completed"), output("source"));
+
+        Path demoJson = dir.resolve("demo.json");
+        int demo = InProcessCli.run(Stream.concat(Stream.of("demo", "--quiet", "--json", demoJson.toString()),
+                GUEST.stream()).toArray(String[]::new));
+        assertEquals(0, demo, "demo failed: " + Files.readString(demoJson));
+        assertEquals(report("demo.json").getReferenceDigest(), arrived.getFinalDigest(),
+                "the guest ended on the target elsewhere than the same guest without a migration");
+    }
+}
