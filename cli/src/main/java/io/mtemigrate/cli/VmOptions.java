@@ -9,8 +9,10 @@ import picocli.CommandLine.Option;
 
 /** The options that describe the guest to boot (demo, source, record). */
 final class VmOptions {
-    /** How long the guest runs at its dirty rate when --steps is not given. */
-    static final double DEFAULT_RUN_SECONDS = 6;
+    /** How long the guest runs at its dirty rate when --steps is not given: past a migration at 256 MB/s, plus 4 s. */
+    static double defaultRunSeconds(long ram) {
+        return 4 + ram / 256e6;
+    }
     static final long DEFAULT_DIRTY_RATE = 16L << 20;
 
     @Option(names = "--ram", paramLabel = "SIZE", defaultValue = "1G", converter = Converters.Size.class,
@@ -40,8 +42,8 @@ final class VmOptions {
     long seed;
 
     @Option(names = "--steps", paramLabel = "N",
-            description = "Steps each vCPU runs in all, before and after the migration (default: about "
-                    + "6 seconds' worth at the dirty rate).")
+            description = "Steps each vCPU runs in all, before and after the migration (default: 4 s plus"
+                    + " 4 s per GiB of RAM at the dirty rate).")
     Long steps;
 
     @Option(names = "--no-mte", description = "Migrate a VM without MTE (no tags).")
@@ -63,14 +65,14 @@ final class VmOptions {
             throw new CommandLine.ParameterException(commandLine, "--steps cannot be negative");
         }
         long rate = dirtyRate != null ? dirtyRate : workload == Workload.IDLE ? 0 : DEFAULT_DIRTY_RATE;
-        long budget = steps != null ? steps : defaultSteps(workload, rate, vcpus);
+        long budget = steps != null ? steps : defaultSteps(workload, rate, vcpus, defaultRunSeconds(ram));
         return new MachineSpec(ram, pageSize, vcpus, !noMte, workload, fill, seed, budget, rate);
     }
 
-    static long defaultSteps(Workload workload, long rate, int vcpus) {
+    static long defaultSteps(Workload workload, long rate, int vcpus, double seconds) {
         int bytes = workload.program().bytesPerStep();
         // An idle guest ticks every 50 µs; a flat-out guest gets a fixed, generous budget.
         long perSecond = bytes == 0 ? 20_000 : rate == 0 ? 2_000_000 : Math.max(1, rate / vcpus / bytes);
-        return Math.max(1_000, (long) (perSecond * DEFAULT_RUN_SECONDS));
+        return Math.max(1_000, (long) (perSecond * seconds));
     }
 }
