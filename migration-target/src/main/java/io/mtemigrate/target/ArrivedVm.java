@@ -1,0 +1,13 @@
+package io.mtemigrate.target;
+
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+
+/**
+ * A guest that migrated in and that the source has released: it runs here now, and whoever receives it owns the
+ * machine and closes it.
+ *
+ * @param downtimeStartNanos when the target saw Complete (this host's clock), for its own downtime estimate
+ */
+public record ArrivedVm(SimulatedMachine machine, long targetDigest, long vcpuDigest, long pagesApplied, long rounds,
+                        long downtimeStartNanos) {
+}

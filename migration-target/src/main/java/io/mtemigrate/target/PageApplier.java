@@ -1,0 +1,112 @@
+package io.mtemigrate.target;
+
+import io.mtemigrate.migration.PageBits;
+import io.mtemigrate.migration.PageDigests;
+import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.tagstream.FrameException;
+import io.mtemigrate.tagstream.frame.PageBatch;
+import io.mtemigrate.tagstream.tags.TagKind;
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.KvmConstants;
+import io.mtemigrate.vmsim.KvmVm;
+import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.digest.RamDigest;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * Writes page batches into the target VM: data straight from the frame into the memslot's memory (the one copy
+ * on this side), tags with one {@code copyMteTags(TO_GUEST)} per batch, and the hash of each page as it now is
+ * into the incremental digest. One applier per channel; channels work on disjoint pages.
+ */
+final class PageApplier {
+    private final KvmVm vm;
+    private final List<UserMemoryRegion> slots;
+    private final PageBits[] touched;
+    private final PageDigests digests;
+    private final ByteBuffer tags;
+    private final int pageSize;
+
+    PageApplier(KvmVm vm, PageBits[] touched, PageDigests digests) {
+        this.vm = vm;
+        this.slots = vm.memslots();
+        this.touched = touched;
+        this.digests = digests;
+        this.pageSize = vm.pageSize().bytes();
+        int maxPages = Protocol.LIMITS.maxPagesPerBatch();
+        this.tags = ByteBuffer.allocateDirect(maxPages * vm.pageSize().tagsPerPage()).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** @return pages applied */
+    int apply(PageBatch batch) {
+        int slotIndex = slotIndex(batch.slot());
+        UserMemoryRegion slot = slots.get(slotIndex);
+        long slotPages = slot.memorySize() / pageSize;
+        if (batch.pageSize() != pageSize) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "batch of " + batch.pageSize()
+                    + "-byte pages for a VM with " + pageSize + "-byte pages");
+        }
+        if (batch.firstPage() < 0 || batch.firstPage() + batch.pageCount() > slotPages) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "pages " + batch.firstPage() + ".."
+                    + (batch.firstPage() + batch.pageCount() - 1) + " lie beyond slot " + batch.slot() + "'s "
+                    + slotPages + " pages");
+        }
+        HostMemory memory = slot.memory();
+        boolean mte = vm.mteEnabled();
+        boolean anyTags = false;
+        for (int i = 0; i < batch.pageCount(); i++) {
+            long page = batch.firstPage() + i;
+            long offset = slot.memoryOffset() + page * pageSize;
+            // A fresh target page already reads as zero: writing zeros there would only commit host memory.
+            boolean fresh = !touched[slotIndex].get(page);
+            boolean zero = batch.isZeroPage(i);
+            if (!(zero && fresh)) {
+                try {
+                    batch.copyPageData(i, memory.chunk(offset), HostMemory.offsetInChunk(offset), true);
+                } catch (FrameException e) {
+                    throw new MigrationAbort(ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, e.getMessage(), e);
+                }
+                touched[slotIndex].set(page);
+            }
+            anyTags |= batch.tagKind(i) != TagKind.ZERO || !fresh;
+        }
+        ByteBuffer pageTags = null;
+        if (mte) {
+            pageTags = tags;
+            batch.decodeTags(tags, 0);
+            if (anyTags) {
+                long ipa = slot.guestPhysAddr() + batch.firstPage() * pageSize;
+                long length = (long) batch.pageCount() * pageSize;
+                long done = vm.copyMteTags(ipa, length, tags.clear(), KvmConstants.KVM_ARM_TAGS_TO_GUEST, 0, 0);
+                if (done != length) {
+                    throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "KVM_ARM_MTE_COPY_TAGS wrote tags of "
+                            + done + " of " + length + " bytes at IPA 0x" + Long.toHexString(ipa));
+                }
+            }
+        }
+        int tagsPerPage = vm.pageSize().tagsPerPage();
+        for (int i = 0; i < batch.pageCount(); i++) {
+            long page = batch.firstPage() + i;
+            long offset = slot.memoryOffset() + page * pageSize;
+            long hash = touched[slotIndex].get(page)
+                    ? RamDigest.pageHash(slot.slot(), page, memory.chunk(offset), HostMemory.offsetInChunk(offset),
+                    pageSize, pageTags, i * tagsPerPage)
+                    : RamDigest.zeroPageHash(slot.slot(), page, pageSize, pageTags, i * tagsPerPage);
+            digests.update(slotIndex, page, hash);
+        }
+        return batch.pageCount();
+    }
+
+    private int slotIndex(int slotId) {
+        for (int i = 0; i < slots.size(); i++) {
+            if (slots.get(i).slot() == slotId) {
+                return i;
+            }
+        }
+        throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "pages for memslot " + slotId
+                + ", which the layout does not have");
+    }
+}

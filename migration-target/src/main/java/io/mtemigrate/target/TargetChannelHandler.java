@@ -1,0 +1,135 @@
+package io.mtemigrate.target;
+
+import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.proto.Capabilities;
+import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.proto.Hello;
+import io.mtemigrate.proto.HelloAccept;
+import io.mtemigrate.tagstream.FrameException;
+import io.mtemigrate.tagstream.frame.PageBatch;
+import io.mtemigrate.tagstream.handshake.VersionNegotiator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * One connection of a migration. The first frame must be a Hello; channel 0 then carries the control messages of
+ * the session and pages, the others pages and their round ends.
+ */
+final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
+    private static final int MAX_CHANNELS = 16;
+
+    private final TargetServer server;
+    private final VersionNegotiator versions = new VersionNegotiator();
+    private TargetSession session;
+    private int index = -1;
+    private PageApplier applier;
+
+    TargetChannelHandler(TargetServer server) {
+        this.server = server;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (session == null) {
+                onHello(ctx, msg);
+            } else if (msg instanceof PageBatch batch) {
+                if (applier == null) {
+                    applier = session.newApplier();
+                }
+                session.onPageBatch(applier, batch);
+            } else if (msg instanceof ControlMessage control) {
+                if (index == 0) {
+                    session.onControl(control);
+                } else if (control.hasRoundEnd()) {
+                    session.onRoundEnd(index, control.getRoundEnd());
+                } else {
+                    throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, control.getBodyCase()
+                            + " on data channel " + index + ", which carries only pages and round ends");
+                }
+            }
+        } catch (MigrationAbort e) {
+            fail(ctx, e.code(), e.getMessage());
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onHello(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ControlMessage control) || !control.hasHello()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "the first message must be Hello, not "
+                    + (msg instanceof ControlMessage c ? c.getBodyCase() : "a page batch"));
+        }
+        Hello hello = control.getHello();
+        int version;
+        try {
+            version = versions.negotiate(hello);
+        } catch (VersionNegotiator.UnsupportedVersionException e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION, e.getMessage());
+        }
+        Capabilities offered = hello.getCapabilities();
+        int pageSize = offered.getPageSize();
+        if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PAGE_SIZE_UNSUPPORTED, "page size " + pageSize
+                    + " cannot be hosted here (4096, 16384 or 65536)");
+        }
+        if (offered.getMte() && !server.config().hostHasMte()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_MTE_UNAVAILABLE, "the VM uses MTE and this host has none");
+        }
+        if (hello.getChannelCount() < 1 || hello.getChannelCount() > MAX_CHANNELS) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, "channel count " + hello.getChannelCount()
+                    + " is not 1.." + MAX_CHANNELS);
+        }
+        index = hello.getChannelIndex();
+        session = index == 0 ? server.newSession(hello.getSessionId(), hello.getChannelCount())
+                : server.session(hello.getSessionId());
+        if (session == null) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, "channel " + index
+                    + " names a migration this target does not know");
+        }
+        session.attach(index, ctx.channel());
+        ctx.writeAndFlush(ControlMessage.newBuilder().setHelloAccept(HelloAccept.newBuilder()
+                .setProtocolVersion(version).setAgreed(offered.toBuilder().setMaxChannels(MAX_CHANNELS))
+                .setSessionId(hello.getSessionId()).setSoftware(Protocol.SOFTWARE)).build());
+    }
+
+    private void fail(ChannelHandlerContext ctx, ErrorCode code, String reason) {
+        if (session != null && index >= 0) {
+            session.abort(reason, code);
+        } else {
+            ctx.writeAndFlush(Protocol.error(code, reason)).addListener(f -> ctx.close());
+            server.listener().onFailed(reason);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent) {
+            fail(ctx, ErrorCode.ERROR_CODE_TIMEOUT, "the source sent nothing for "
+                    + server.config().idleTimeout().toSeconds() + " s");
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof FrameException) {
+            fail(ctx, ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, root.getMessage());
+        } else if (root instanceof MigrationAbort abort) {
+            fail(ctx, abort.code(), abort.getMessage());
+        } else {
+            fail(ctx, ErrorCode.ERROR_CODE_INTERNAL, "target error: " + root);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (session != null) {
+            session.channelClosed(index);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.mtemigrate.target;
+
+/** What a target host tells its owner about the migrations it receives. */
+public interface TargetListener {
+    /** The guest resumed on this host; the listener now owns {@code vm.machine()}. */
+    void onResumed(ArrivedVm vm);
+
+    /**
+     * Called with the VM built and verified, just before its guest resumes; throwing refuses the migration (the
+     * VM is discarded and the source resumes its copy).
+     */
+    default void beforeResume(io.mtemigrate.vmsim.machine.MachineLayout layout) {
+    }
+
+    /** A migration was refused or aborted; its partial VM is already gone. */
+    default void onFailed(String reason) {
+    }
+
+    TargetListener CLOSE_ON_ARRIVAL = vm -> vm.machine().close();
+}

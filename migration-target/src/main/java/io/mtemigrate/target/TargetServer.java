@@ -1,0 +1,173 @@
+package io.mtemigrate.target;
+
+import com.google.protobuf.ByteString;
+import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import io.mtemigrate.tagstream.frame.ControlMessageEncoder;
+import io.mtemigrate.tagstream.frame.FrameDecoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** A host that accepts migrations: binds, keeps listening after failed ones, and hands arrived guests to its listener. */
+public final class TargetServer implements AutoCloseable {
+    private static final int CONTROL_ENCODER_LIMIT = Protocol.LIMITS.maxControlBytes();
+
+    private final TargetConfig config;
+    private final TargetListener listener;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final Map<ByteString, TargetSession> sessions = new ConcurrentHashMap<>();
+    private final Channel serverChannel;
+    private final AtomicReference<HostMemory> preallocated = new AtomicReference<>();
+    private final long preallocMillis;
+    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+
+    private TargetServer(TargetConfig config, TargetListener listener) throws InterruptedException {
+        this.config = config;
+        this.listener = listener;
+        this.bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        this.workerGroup = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
+        ControlMessageEncoder controlEncoder = new ControlMessageEncoder(Protocol.LIMITS);
+        long prefaultMillis = 0;
+        try {
+            if (config.preallocBytes() > 0) {
+                HostMemory memory = HostMemory.anonymous(config.preallocBytes(), config.preallocPageSize());
+                prefaultMillis = memory.prefault();
+                preallocated.set(memory);
+            }
+            serverChannel = new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    // Reads as large as a batch frame let the frame decoder slice most frames straight out of
+                    // the read buffer instead of first merging partial reads into a cumulation (a second copy).
+                    .childOption(ChannelOption.SO_RCVBUF, 4 << 20)
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64 << 10, 1 << 20, 4 << 20))
+                    .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            connections.add(ch);
+                            ch.pipeline()
+                                    .addLast(new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+                                    .addLast(new FrameDecoder(Protocol.LIMITS))
+                                    .addLast(controlEncoder)
+                                    .addLast(new TargetChannelHandler(TargetServer.this));
+                        }
+                    })
+                    .bind(config.host(), config.port()).sync().channel();
+        } catch (RuntimeException | InterruptedException e) {
+            releasePrealloc();
+            shutdownGroups();
+            throw e;
+        }
+        this.preallocMillis = prefaultMillis;
+    }
+
+    /** Binds and starts accepting; fails (with the port and address named) when the address is in use. */
+    public static TargetServer start(TargetConfig config, TargetListener listener) throws InterruptedException {
+        return new TargetServer(config, listener);
+    }
+
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** How long committing the preallocated memory took when the server started; 0 without preallocation. */
+    public long preallocMillis() {
+        return preallocMillis;
+    }
+
+    /**
+     * Memory for a memslot: the preallocated memory the first time it fits (same page size, large enough), fresh
+     * memory otherwise. Preallocated memory serves one VM; a failed migration gives it back to the host.
+     */
+    SimulatedMachine.MemorySource memorySource() {
+        return (slot, pageSize) -> {
+            HostMemory memory = preallocated.get();
+            if (memory != null && memory.pageSize() == pageSize && memory.size() >= slot.size()
+                    && preallocated.compareAndSet(memory, null)) {
+                return memory;
+            }
+            return HostMemory.anonymous(slot.size(), pageSize);
+        };
+    }
+
+    private void releasePrealloc() {
+        HostMemory memory = preallocated.getAndSet(null);
+        if (memory != null) {
+            memory.close();
+        }
+    }
+
+    TargetConfig config() {
+        return config;
+    }
+
+    TargetListener listener() {
+        return listener;
+    }
+
+    TargetSession newSession(ByteString id, int channels) {
+        TargetSession session = new TargetSession(id, channels, config, listener, memorySource(),
+                s -> sessions.remove(s.id(), s));
+        if (sessions.putIfAbsent(id, session) != null) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "a migration with this session id is already running");
+        }
+        return session;
+    }
+
+    TargetSession session(ByteString id) {
+        return sessions.get(id);
+    }
+
+    /** Migrations under way; 0 means no partial VM exists on this host. */
+    public int activeMigrations() {
+        return sessions.size();
+    }
+
+    /** Cuts every connection, as a network failure would; the server keeps listening. */
+    public void dropConnections() {
+        connections.close().awaitUninterruptibly();
+    }
+
+    @Override
+    public void close() {
+        serverChannel.close().syncUninterruptibly();
+        for (TargetSession session : sessions.values()) {
+            session.abort("the target is shutting down", ErrorCode.ERROR_CODE_CANCELLED);
+        }
+        releasePrealloc();
+        shutdownGroups();
+    }
+
+    private void shutdownGroups() {
+        bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,298 @@
+package io.mtemigrate.target;
+
+import com.google.protobuf.ByteString;
+import io.mtemigrate.migration.PageBits;
+import io.mtemigrate.migration.PageDigests;
+import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.migration.WireForms;
+import io.mtemigrate.proto.Ack;
+import io.mtemigrate.proto.Complete;
+import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.proto.Ready;
+import io.mtemigrate.proto.Released;
+import io.mtemigrate.proto.RoundEnd;
+import io.mtemigrate.proto.VmLayout;
+import io.mtemigrate.tagstream.frame.PageBatch;
+import io.mtemigrate.vmsim.KvmException;
+import io.mtemigrate.vmsim.KvmVcpu;
+import io.mtemigrate.vmsim.VcpuState;
+import io.mtemigrate.vmsim.digest.RamDigest;
+import io.mtemigrate.vmsim.digest.VmDigests;
+import io.mtemigrate.vmsim.emu.EmulatedKvm;
+import io.mtemigrate.vmsim.machine.MachineLayout;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import io.netty.channel.Channel;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * One incoming migration: the state machine of DESIGN.md's target steps, shared by the migration's channels.
+ * Transitions happen under the session's lock; page batches are applied outside it, each channel by its own
+ * event loop, on pages no other channel sends.
+ */
+final class TargetSession {
+    private final ByteString id;
+    private final int channelCount;
+    private final TargetConfig config;
+    private final TargetListener listener;
+    private final Consumer<TargetSession> onEnd;
+    private final SimulatedMachine.MemorySource memory;
+    private final Channel[] channels;
+    private final AtomicLong pagesApplied = new AtomicLong();
+    private volatile SessionState state = SessionState.ESTABLISHED;
+    private SimulatedMachine machine;
+    private PageDigests digests;
+    private PageBits[] touched;
+    private VcpuState[] vcpuStates;
+    private long[] lastRoundEnded;
+    private Complete complete;
+    private long downtimeStartNanos;
+    private ArrivedVm arrived;
+
+    TargetSession(ByteString id, int channelCount, TargetConfig config, TargetListener listener,
+                  SimulatedMachine.MemorySource memory, Consumer<TargetSession> onEnd) {
+        this.memory = memory;
+        this.id = id;
+        this.channelCount = channelCount;
+        this.config = config;
+        this.listener = listener;
+        this.onEnd = onEnd;
+        this.channels = new Channel[channelCount];
+        this.lastRoundEnded = new long[channelCount];
+        Arrays.fill(lastRoundEnded, -1);
+    }
+
+    ByteString id() {
+        return id;
+    }
+
+    int channelCount() {
+        return channelCount;
+    }
+
+    SessionState state() {
+        return state;
+    }
+
+    synchronized void attach(int index, Channel channel) {
+        if (index < 0 || index >= channelCount || channels[index] != null) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, "channel " + index + " of "
+                    + channelCount + " is out of range or already connected");
+        }
+        if (state != SessionState.ESTABLISHED && state != SessionState.RECEIVING) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "channel " + index
+                    + " joined in state " + state);
+        }
+        channels[index] = channel;
+    }
+
+    private MigrationAbort outOfOrder(String message) {
+        return new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, message + " is not accepted in state " + state);
+    }
+
+    /** Channel 0's control messages after the hello. */
+    void onControl(ControlMessage message) {
+        switch (message.getBodyCase()) {
+            case VM_LAYOUT -> onLayout(message.getVmLayout());
+            case ROUND_START -> requireState("RoundStart", SessionState.RECEIVING);
+            case ROUND_END -> onRoundEnd(0, message.getRoundEnd());
+            case VCPU_STATE -> onVcpuState(message.getVcpuState());
+            case COMPLETE -> onComplete(message.getComplete());
+            case RELEASE -> onRelease();
+            case ERROR -> onSourceError(message.getError().getMessage());
+            default -> throw outOfOrder(message.getBodyCase().name());
+        }
+    }
+
+    private synchronized void requireState(String message, SessionState expected) {
+        if (state != expected) {
+            throw outOfOrder(message);
+        }
+    }
+
+    private synchronized void onLayout(VmLayout wire) {
+        requireState("VmLayout", SessionState.ESTABLISHED);
+        MachineLayout layout;
+        try {
+            layout = WireForms.layout(wire);
+        } catch (IllegalArgumentException e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "bad VM layout: " + e.getMessage());
+        }
+        if (config.maxRamBytes() > 0 && layout.ramBytes() > config.maxRamBytes()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_RAM_LIMIT, "the VM has " + layout.ramBytes()
+                    + " bytes of RAM; this target accepts at most " + config.maxRamBytes());
+        }
+        if (layout.mte() && !config.hostHasMte()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_MTE_UNAVAILABLE, "the VM uses MTE and this host has none");
+        }
+        try {
+            machine = SimulatedMachine.create(new EmulatedKvm(config.hostHasMte()), layout, memory);
+        } catch (KvmException | IllegalArgumentException e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "cannot build the VM: " + e.getMessage(), e);
+        }
+        digests = new PageDigests(layout);
+        touched = layout.slots().stream().map(s -> new PageBits(s.size() / layout.pageSize().bytes()))
+                .toArray(PageBits[]::new);
+        vcpuStates = new VcpuState[layout.vcpus()];
+        state = SessionState.RECEIVING;
+        channels[0].writeAndFlush(ControlMessage.newBuilder()
+                .setReady(Ready.newBuilder().setRamBytes(layout.ramBytes())).build());
+    }
+
+    PageApplier newApplier() {
+        synchronized (this) {
+            if (state != SessionState.RECEIVING && state != SessionState.COMPLETING) {
+                throw outOfOrder("a page batch");
+            }
+            return new PageApplier(machine.vm(), touched, digests);
+        }
+    }
+
+    void onPageBatch(PageApplier applier, PageBatch batch) {
+        SessionState now = state;
+        if (now != SessionState.RECEIVING && now != SessionState.COMPLETING) {
+            throw outOfOrder("a page batch");
+        }
+        pagesApplied.addAndGet(applier.apply(batch));
+    }
+
+    synchronized void onRoundEnd(int channel, RoundEnd end) {
+        if (state != SessionState.RECEIVING && state != SessionState.COMPLETING) {
+            throw outOfOrder("RoundEnd");
+        }
+        if ((long) end.getRound() <= lastRoundEnded[channel]) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "channel " + channel + " ended round "
+                    + end.getRound() + " after round " + lastRoundEnded[channel]);
+        }
+        lastRoundEnded[channel] = end.getRound();
+        finishIfDrained();
+    }
+
+    private synchronized void onVcpuState(io.mtemigrate.proto.VcpuState wire) {
+        requireState("VcpuState", SessionState.RECEIVING);
+        int id = wire.getVcpuId();
+        if (id < 0 || id >= vcpuStates.length) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "state for vCPU " + id + " of a VM with "
+                    + vcpuStates.length + " vCPUs");
+        }
+        try {
+            vcpuStates[id] = WireForms.vcpuState(wire);
+        } catch (IllegalArgumentException e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, e.getMessage());
+        }
+        if (machine.layout().mte() != (vcpuStates[id].mte() != null)) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "vCPU " + id
+                    + (machine.layout().mte() ? " lacks" : " carries") + " MTE system registers");
+        }
+    }
+
+    private synchronized void onComplete(Complete message) {
+        requireState("Complete", SessionState.RECEIVING);
+        for (int i = 0; i < vcpuStates.length; i++) {
+            if (vcpuStates[i] == null) {
+                throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "Complete arrived before vCPU " + i
+                        + "'s state");
+            }
+        }
+        complete = message;
+        downtimeStartNanos = System.nanoTime();
+        state = SessionState.COMPLETING;
+        finishIfDrained();
+    }
+
+    /** Resumes the guest once Complete is in and every channel has ended the final round. */
+    private void finishIfDrained() {
+        if (state != SessionState.COMPLETING) {
+            return;
+        }
+        for (long ended : lastRoundEnded) {
+            if (ended < complete.getRounds()) {
+                return;
+            }
+        }
+        long digest = digests.digest();
+        if (digest != complete.getRamTagsDigest()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "RAM+tags digest "
+                    + RamDigest.hex(digest) + " of the pages applied here differs from the source's "
+                    + RamDigest.hex(complete.getRamTagsDigest()));
+        }
+        if (config.verifyFullBeforeResume()) {
+            long full = machine.ramDigest();
+            if (full != digest) {
+                throw new MigrationAbort(ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "full RAM+tags digest "
+                        + RamDigest.hex(full) + " differs from the incremental " + RamDigest.hex(digest));
+            }
+        }
+        KvmVcpu[] vcpus = machine.vm().vcpus().toArray(KvmVcpu[]::new);
+        for (int i = 0; i < vcpus.length; i++) {
+            vcpus[i].setState(vcpuStates[i]);
+        }
+        long vcpuDigest = VmDigests.vcpus(Arrays.asList(vcpuStates));
+        if (vcpuDigest != complete.getVcpuStateDigest()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "vCPU state digest differs from the source's");
+        }
+        try {
+            listener.beforeResume(machine.layout());
+        } catch (RuntimeException e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "the target refused to resume: " + e.getMessage(), e);
+        }
+        if (!channels[0].isActive()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_CANCELLED, "the source went away before the guest resumed");
+        }
+        machine.start();
+        state = SessionState.RESUMED;
+        arrived = new ArrivedVm(machine, digest, vcpuDigest, pagesApplied.get(), complete.getRounds(),
+                downtimeStartNanos);
+        channels[0].writeAndFlush(ControlMessage.newBuilder().setAck(Ack.newBuilder().setTargetDigest(digest)
+                .setTargetVcpuStateDigest(vcpuDigest).setResumed(true).setPagesApplied(pagesApplied.get())).build());
+    }
+
+    /** The source verified the migration and let its copy go: the guest belongs to this host now. */
+    private synchronized void onRelease() {
+        requireState("Release", SessionState.RESUMED);
+        state = SessionState.RELEASED;
+        channels[0].writeAndFlush(ControlMessage.newBuilder().setReleased(Released.getDefaultInstance()).build());
+        onEnd.accept(this);
+        listener.onResumed(arrived);
+    }
+
+    /** The source gave up, or revoked the running guest because its own full digest disagreed. */
+    private void onSourceError(String reason) {
+        abort("the source aborted: " + reason, null);
+    }
+
+    /** Discards the partial VM, tells the source (when {@code code} is given) and closes every channel. */
+    synchronized void abort(String reason, ErrorCode code) {
+        if (state == SessionState.ABORTED || state == SessionState.RELEASED) {
+            return;
+        }
+        state = SessionState.ABORTED;
+        if (machine != null) {
+            machine.close();
+            machine = null;
+        }
+        for (Channel channel : channels) {
+            if (channel == null) {
+                continue;
+            }
+            if (code != null && channel == channels[0] && channel.isActive()) {
+                channel.writeAndFlush(Protocol.error(code, reason)).addListener(f -> channel.close());
+            } else {
+                channel.close();
+            }
+        }
+        onEnd.accept(this);
+        listener.onFailed(reason);
+    }
+
+    /** A channel closed: before completion that loses the migration. */
+    void channelClosed(int index) {
+        SessionState now = state;
+        if (now != SessionState.RELEASED && now != SessionState.ABORTED) {
+            abort("channel " + index + " closed in state " + now, null);
+        }
+    }
+}
