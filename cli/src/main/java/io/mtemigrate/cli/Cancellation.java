@@ -1,20 +1,20 @@
 package io.mtemigrate.cli;
 
-import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.SourceMigration;
 
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Supplier;
 
 /**
- * Ctrl-C during a migration cancels it cleanly: the hook asks the migration to stop and waits until it has (the
- * target discards its partial VM, the source guest runs again), so the JVM exits only after an orderly end.
+ * Ctrl-C during a migration cancels it cleanly: the hook asks the migration to stop and waits until the body has
+ * finished (the target discards its partial VM, the source guest runs again, the report is written), so the JVM
+ * exits only after an orderly end.
  */
 final class Cancellation {
     private Cancellation() {
     }
 
-    static MigrationReport around(SourceMigration migration, Supplier<MigrationReport> body) {
+    static <T> T around(SourceMigration migration, Callable<T> body) throws Exception {
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             migration.cancel();
@@ -26,7 +26,7 @@ final class Cancellation {
         }, "mte-migrate-cancel");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            return body.get();
+            return body.call();
         } finally {
             finished.countDown();
             try {

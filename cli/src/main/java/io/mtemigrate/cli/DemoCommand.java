@@ -60,12 +60,17 @@ final class DemoCommand implements Callable<Integer> {
             ProgressPrinter progress = console.progress();
             SourceMigration run = new SourceMigration(source, target.address(), config,
                     progress == null ? ProgressListener.NONE : progress);
-            report = Cancellation.around(run, run::run).toBuilder().setPreallocMs(target.preallocMillis()).build();
-            if (progress != null) {
-                progress.finish();
-            }
+            report = Cancellation.around(run, () -> {
+                MigrationReport result = run.run().toBuilder().setPreallocMs(target.preallocMillis()).build();
+                if (progress != null) {
+                    progress.finish();
+                }
+                if (!result.getStatus().equals("completed")) {
+                    output.write(result);
+                }
+                return result;
+            });
             if (!report.getStatus().equals("completed")) {
-                output.write(report);
                 return 1;
             }
             ArrivedVm arrived = arrivals.await(Duration.ofMinutes(1));

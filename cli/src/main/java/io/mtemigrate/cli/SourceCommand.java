@@ -47,7 +47,7 @@ final class SourceCommand implements Callable<Integer> {
 
     /** Boots, migrates to {@code destination}, reports; shared with record. */
     static int migrate(MachineSpec machineSpec, MigrationConfig config, Destination destination, String what,
-                       OutputOptions output) throws InterruptedException {
+                       OutputOptions output) throws Exception {
         Console console = new Console(output);
         console.say("booting a %s guest (%s, %d vCPUs)", Units.bytes(machineSpec.ramBytes()),
                 machineSpec.workload().cliName(), machineSpec.vcpus());
@@ -57,17 +57,19 @@ final class SourceCommand implements Callable<Integer> {
             ProgressPrinter progress = console.progress();
             SourceMigration run = new SourceMigration(source, destination, config,
                     progress == null ? ProgressListener.NONE : progress);
-            MigrationReport report = Cancellation.around(run, run::run);
-            if (progress != null) {
-                progress.finish();
-            }
-            if (!report.getStatus().equals("completed") && !source.vm().vcpusPaused()) {
-                console.say("the guest keeps running here; letting it finish its steps");
-                report = report.toBuilder().setFinalDigest(RamDigest.hex(Guests.runToEnd(source, Duration.ofHours(1))))
-                        .build();
-            }
-            output.write(report);
-            return report.getStatus().equals("completed") ? 0 : 1;
+            return Cancellation.around(run, () -> {
+                MigrationReport report = run.run();
+                if (progress != null) {
+                    progress.finish();
+                }
+                if (report.getStatus().equals("failed") && !source.vm().vcpusPaused()) {
+                    console.say("the guest keeps running here; letting it finish its steps");
+                    report = report.toBuilder()
+                            .setFinalDigest(RamDigest.hex(Guests.runToEnd(source, Duration.ofHours(1)))).build();
+                }
+                output.write(report);
+                return report.getStatus().equals("completed") ? 0 : 1;
+            });
         }
     }
 }

@@ -131,4 +131,30 @@ class CliProcessTest {
         assertEquals(report("demo.json").getReferenceDigest(), arrived.getFinalDigest(),
                 "the guest ended on the target elsewhere than the same guest without a migration");
     }
+
+    @Test
+    @Timeout(120)
+    void shouldCancelCleanlyWhenTheSourceIsInterrupted() throws Exception {
+        int port = freePort();
+        String address = "127.0.0.1:" + port;
+        Process target = launch("target", "target", "--listen", address, "--once", "--json", "t.json");
+        await().atMost(Duration.ofSeconds(60)).until(() -> listening(port) || !target.isAlive());
+        // A guest that cannot converge without throttling keeps the migration in its rounds until interrupted.
+        Process source = launch("source", "source", "--connect", address, "--ram", "64M", "--workload", "random",
+                "--dirty-rate", "max", "--steps", "0", "--downtime-ms", "1", "--no-auto-converge",
+                "--max-rounds", "100000", "--progress", "--json", "s.json");
+        await().atMost(Duration.ofSeconds(60)).until(() -> output("source").contains("pre-copy rounds") || !source.isAlive());
+        assertTrue(source.isAlive(), output("source"));
+        source.destroy(); // SIGTERM: the JVM runs its shutdown hooks, as for Ctrl-C
+        assertTrue(source.waitFor(60, TimeUnit.SECONDS), output("source"));
+        MigrationReport sourceReport = report("s.json");
+        assertEquals("cancelled", sourceReport.getStatus(), output("source"));
+        assertEquals(1, exitStatus(target, "target", Duration.ofSeconds(30)), output("target"));
+        MigrationReport targetReport = report("t.json");
+        assertEquals("failed", targetReport.getStatus());
+        // The source's CANCELLED error travels behind the pages still queued on channel 0, so the target may
+        // first see another channel close; either way it discarded the partial VM.
+        assertTrue(targetReport.getError().contains("cancel") || targetReport.getError().contains("closed"),
+                targetReport.getError());
+    }
 }

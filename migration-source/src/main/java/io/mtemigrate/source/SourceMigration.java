@@ -71,7 +71,17 @@ public final class SourceMigration {
         Checkpoint checkpoint = checkpoint(start);
         Hello hello = hello(destination instanceof Destination.StreamFile ? 1 : config.channels());
         try (MigrationTransport link = destination.open(hello, config, deadline(start), checkpoint)) {
-            return migrate(vm, link, start, checkpoint);
+            try {
+                return migrate(vm, link, start, checkpoint);
+            } catch (MigrationFailure failure) {
+                // Best effort: a target that hears why discards its copy at once instead of at its idle timeout.
+                if (!releaseSent) {
+                    link.sendControlAndWait(0, Protocol.error(failure.cancelled() ? ErrorCode.ERROR_CODE_CANCELLED
+                            : ErrorCode.ERROR_CODE_INTERNAL, (failure.cancelled() ? "cancelled" : "failed")
+                            + " during " + phase + ": " + failure.getMessage()));
+                }
+                throw failure;
+            }
         } catch (MigrationFailure failure) {
             String outcome = recover(vm);
             return stats.report(machine, failure.cancelled() ? "cancelled" : "failed",

@@ -13,9 +13,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,23 +29,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * marked dirty before the store instead of after, loses writes: that is what the ordering rule prevents.
  */
 class DirtyTrackingStressTest {
-    private static final int MIN_ROUNDS = 1_000;
-    private static final long MIN_NANOS = 400_000_000L;
+    private static final int MIN_ROUNDS = 2_000;
 
     /** Rounds the copier has finished; lets the broken tracker below wait for one, whatever the scheduling. */
     private static final AtomicLong COPIER_ROUNDS = new AtomicLong();
 
     /**
      * A tracker with the forbidden order: the bit is set, then the store lands. Between the two it lets the
-     * copier run a round (waiting at most 1 ms), which is an interleaving the order permits on any machine; forcing
-     * it makes the failure certain instead of a matter of luck with two busy cores.
+     * copier finish a round, an interleaving that order permits on any machine; forcing it makes the failure
+     * certain rather than a matter of scheduling luck. (The copier never blocks, so the wait always ends; the
+     * 10 s bound only keeps a broken harness from hanging.)
      */
     static final class MarksBeforeStore implements StoreTracker {
         @Override
         public void beforeStore(Memslot slot, long page) {
             slot.markDirty(page);
             long seen = COPIER_ROUNDS.get();
-            long end = System.nanoTime() + 1_000_000;
+            long end = System.nanoTime() + 10_000_000_000L;
             while (COPIER_ROUNDS.get() < seen + 2 && System.nanoTime() < end) {
                 Thread.onSpinWait();
             }
@@ -72,11 +75,20 @@ class DirtyTrackingStressTest {
             }
             machine.start();
             long[] bitmap = new long[(int) ((pages + 63) / 64)];
-            long start = System.nanoTime();
-            for (int round = 0; round < MIN_ROUNDS || System.nanoTime() - start < MIN_NANOS; round++) {
+            // Another thread pauses the guest while this one keeps copying, so a vCPU that waits for the copier
+            // in the middle of a step can always finish it.
+            long firstRound = COPIER_ROUNDS.get();
+            AtomicBoolean paused = new AtomicBoolean();
+            Thread pauser = Thread.ofPlatform().start(() -> {
+                await().pollDelay(Duration.ofMillis(400)).atMost(Duration.ofMinutes(2))
+                        .until(() -> COPIER_ROUNDS.get() - firstRound >= MIN_ROUNDS);
+                machine.pause();
+                paused.set(true);
+            });
+            while (!paused.get()) {
                 copyDirtyPages(vm, slot, copy, copiedTags, bitmap);
             }
-            machine.pause();
+            pauser.join();
             copyDirtyPages(vm, slot, copy, copiedTags, bitmap);
             assertNull(vm.vcpuFailure());
             assertTrue(machine.totalSteps() > 0);
