@@ -102,6 +102,17 @@ class LiveMigrationTest {
         }
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Workload.class, names = {"RANDOM", "STREAM", "TAGONLY", "ALLOC"})
+    void shouldMigrateAGuestWritingIntoNeverWrittenMemory(Workload workload) throws Exception {
+        // Zero fill leaves every page a hole the source sends without reading; the guest keeps writing into
+        // them during the migration, so every hole it fills must be caught by the dirty log.
+        MachineSpec spec = Guests.live(workload, PageSize.SIZE_4K, RAM, 2, 8L << 20, 1.0)
+                .withFill(io.mtemigrate.vmsim.machine.Fill.ZERO);
+        MigrationReport report = migrateAndVerify(spec, MigrationConfig.defaults());
+        assertTrue(report.getZeroPages() > 0, "some pages went as zero flags");
+    }
+
     @Test
     void shouldMigrateAVmWithoutMteWithoutSendingTags() throws Exception {
         MachineSpec spec = Guests.live(Workload.RANDOM, PageSize.SIZE_4K, RAM, 2, 8L << 20, 1.0).withMte(false);

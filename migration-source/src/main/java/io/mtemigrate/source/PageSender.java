@@ -31,6 +31,7 @@ final class PageSender implements AutoCloseable {
     private final PageDigests digests;
     private final PageBatchEncoder encoder;
     private final ByteBuffer tags;
+    private final ByteBuffer zeroPages;
     private final int pageSize;
     private final int tagsPerPage;
     private final int pagesPerBatch;
@@ -51,6 +52,7 @@ final class PageSender implements AutoCloseable {
         // A VM without MTE sends all-zero tags, which cost one flag per page on the wire.
         this.tags = ByteBuffer.allocateDirect(pagesPerBatch * tagsPerPage).order(ByteOrder.LITTLE_ENDIAN);
         this.pagesThisRound = new long[link.channelCount()];
+        this.zeroPages = ByteBuffer.allocateDirect(pagesPerBatch * pageSize);
     }
 
     int slotCount() {
@@ -134,19 +136,40 @@ final class PageSender implements AutoCloseable {
             }
         }
         long offset = slot.memoryOffset() + first * pageSize;
-        ByteBuffer chunk = slot.memory().chunk(offset);
-        int inChunk = HostMemory.offsetInChunk(offset);
-        ByteBuf frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize, chunk, inChunk, tags, 0);
-        total.add(encoder.lastBatch());
         ByteBuffer hashedTags = vm.mteEnabled() ? tags : null;
-        for (int i = 0; i < count; i++) {
-            digests.update(slotIndex, first + i, RamDigest.pageHash(slot.slot(), first + i, chunk,
-                    inChunk + i * pageSize, pageSize, hashedTags, i * tagsPerPage));
+        ByteBuf frame;
+        if (allHoles(slot, offset, count)) {
+            // Never-written pages are zero: encode them from a zero buffer instead of reading (and so committing)
+            // guest memory. A write that lands meanwhile marks the page dirty after its written bit, so it is sent
+            // again in a later round.
+            frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize, zeroPages, 0, tags, 0);
+            for (int i = 0; i < count; i++) {
+                digests.update(slotIndex, first + i,
+                        RamDigest.zeroPageHash(slot.slot(), first + i, pageSize, hashedTags, i * tagsPerPage));
+            }
+        } else {
+            ByteBuffer chunk = slot.memory().chunk(offset);
+            int inChunk = HostMemory.offsetInChunk(offset);
+            frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize, chunk, inChunk, tags, 0);
+            for (int i = 0; i < count; i++) {
+                digests.update(slotIndex, first + i, RamDigest.pageHash(slot.slot(), first + i, chunk,
+                        inChunk + i * pageSize, pageSize, hashedTags, i * tagsPerPage));
+            }
         }
+        total.add(encoder.lastBatch());
         int channel = Protocol.channelFor(slotIndex, first, pagesPerBatch, link.channelCount());
         link.send(channel, frame, checkpoint);
         pagesThisRound[channel] += count;
         pagesSentInPass += count;
+    }
+
+    private boolean allHoles(UserMemoryRegion slot, long offset, int count) {
+        for (int i = 0; i < count; i++) {
+            if (!slot.memory().isHole(offset + (long) i * pageSize)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Tells every channel that the round is over, with the pages it carried in it. */

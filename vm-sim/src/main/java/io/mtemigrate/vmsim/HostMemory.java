@@ -46,6 +46,8 @@ public final class HostMemory implements AutoCloseable {
     private final ByteBuffer[] data;
     private final ByteBuffer[] tags;
     private final long[] taggedPages;
+    /** Pages anyone may have written since the mapping was made; the others are holes that read as zero. */
+    private final long[] writtenPages;
     private volatile boolean closed;
 
     private HostMemory(long size, PageSize pageSize, boolean canHoldTags, Path directory) {
@@ -56,6 +58,7 @@ public final class HostMemory implements AutoCloseable {
         this.size = size;
         this.pageSize = pageSize;
         this.canHoldTags = canHoldTags;
+        this.writtenPages = new long[Math.toIntExact(((size >>> pageSize.shift()) + 63) >>> 6)];
         try {
             this.dataFile = sparseFile(directory, size);
             this.data = map(dataFile, size, CHUNK_SIZE);
@@ -130,6 +133,32 @@ public final class HostMemory implements AutoCloseable {
 
     public void putLong(long offset, long value) {
         data[(int) (offset >>> CHUNK_SHIFT)].putLong((int) (offset & CHUNK_MASK), value);
+        markWritten(offset);
+    }
+
+    /**
+     * Records that the page holding {@code offset} may hold data. Call it after the write: a reader that finds
+     * the bit clear then either sees a hole or (with dirty logging) a dirty bit set after it looked. Writers that
+     * go through {@link #chunk(long)} must call it themselves.
+     */
+    public void markWritten(long offset) {
+        long page = offset >>> pageSize.shift();
+        int word = (int) (page >>> 6);
+        long bit = 1L << page;
+        if (((long) WORD.getAcquire(writtenPages, word) & bit) == 0) {
+            WORD.getAndBitwiseOr(writtenPages, word, bit);
+        }
+    }
+
+    /**
+     * True when no one has written the page since the mapping was made and no tag was set on it: its data and
+     * tags are zero, and it can be treated as zero without reading it (reading a hole of a tmpfs file commits a
+     * page, which on a fresh virtualised host is slower than a copy).
+     */
+    public boolean isHole(long pageOffset) {
+        long page = pageOffset >>> pageSize.shift();
+        return ((long) WORD.getAcquire(writtenPages, (int) (page >>> 6)) & (1L << page)) == 0
+                && (taggedPages == null || !isTagged(pageOffset));
     }
 
     /**
@@ -153,6 +182,9 @@ public final class HostMemory implements AutoCloseable {
     /** Copies {@code length} bytes of {@code src} at {@code srcIndex} into this memory at {@code offset} (one chunk). */
     public void write(long offset, ByteBuffer src, int srcIndex, int length) {
         chunk(offset).put(offsetInChunk(offset), src, srcIndex, length);
+        for (long page = offset; page < offset + length; page += pageSize.bytes()) {
+            markWritten(page);
+        }
     }
 
     /** Zeroes whole pages from {@code offset}; page-aligned, within one chunk. */
@@ -260,8 +292,11 @@ public final class HostMemory implements AutoCloseable {
         java.util.stream.LongStream.range(0, blocks).parallel().forEach(block -> {
             long end = Math.min(size, (block + 1) << 26);
             for (long offset = block << 26; offset < end; offset += step) {
-                if (getLong(offset) == 0) {
-                    putLong(offset, 0);
+                ByteBuffer chunk = chunk(offset);
+                int at = offsetInChunk(offset);
+                // Writes zeros without marking the page written: it stays a hole in content.
+                if (chunk.getLong(at) == 0) {
+                    chunk.putLong(at, 0);
                 }
             }
             if (canHoldTags) {

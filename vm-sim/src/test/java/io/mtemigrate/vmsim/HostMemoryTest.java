@@ -51,4 +51,20 @@ class HostMemoryTest {
             assertEquals(0, memory.tag(HostMemory.CHUNK_SIZE));
         }
     }
+
+    @Test
+    void shouldKnowWhichPagesWereNeverWritten() {
+        try (HostMemory memory = HostMemory.anonymous(8L * 4096, PageSize.SIZE_4K)) {
+            memory.prefault();
+            assertTrue(memory.isHole(0), "prefaulting commits pages but leaves them zero: still holes");
+            memory.putLong(4096 + 8, 1);
+            memory.write(3L * 4096, java.nio.ByteBuffer.allocate(4096), 0, 4096);
+            memory.markWritten(5L * 4096);
+            memory.markTagged(6L * 4096);
+            assertTrue(memory.isHole(0));
+            assertTrue(!memory.isHole(4096) && !memory.isHole(3L * 4096) && !memory.isHole(5L * 4096));
+            assertTrue(!memory.isHole(6L * 4096), "a tagged page is not a hole");
+            assertTrue(memory.isHole(7L * 4096));
+        }
+    }
 }

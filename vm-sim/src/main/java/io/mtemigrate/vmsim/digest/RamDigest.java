@@ -11,6 +11,15 @@ public final class RamDigest {
     private static final long DATA_SEED = 0x6D74652D64617461L;
     private static final long TAG_SEED = 0x6D74652D74616773L;
 
+    /** hashZeros of a 4K, 16K and 64K page, by page shift: the data hash of every zero page. */
+    private static final long[] ZERO_DATA_HASHES = new long[17];
+
+    static {
+        for (int shift = 12; shift <= 16; shift += 2) {
+            ZERO_DATA_HASHES[shift] = PageHash.hashZeros(1 << shift, DATA_SEED);
+        }
+    }
+
     private RamDigest() {
     }
 
@@ -27,7 +36,9 @@ public final class RamDigest {
 
     /** The hash of a page whose data is all zero, from its tags alone. */
     public static long zeroPageHash(int slot, long page, int pageSize, ByteBuffer tags, int tagOffset) {
-        long dataHash = PageHash.hashZeros(pageSize, DATA_SEED);
+        int shift = Integer.numberOfTrailingZeros(pageSize);
+        long dataHash = shift < ZERO_DATA_HASHES.length && ZERO_DATA_HASHES[shift] != 0
+                ? ZERO_DATA_HASHES[shift] : PageHash.hashZeros(pageSize, DATA_SEED);
         long tagHash = tags == null ? 0 : PageHash.hash(tags, tagOffset, pageSize >>> 4, TAG_SEED);
         return combine(slot, page, dataHash, tagHash);
     }

@@ -38,7 +38,10 @@ public final class VmDigests {
                 }
                 for (int i = 0; i < count; i++) {
                     long offset = region.memoryOffset() + (first + i) * pageSize;
-                    digest += RamDigest.pageHash(region.slot(), first + i, memory.chunk(offset),
+                    // A hole reads as zero; reading it would only commit memory.
+                    digest += memory.isHole(offset)
+                            ? RamDigest.zeroPageHash(region.slot(), first + i, pageSize, tags, i * tagsPerPage)
+                            : RamDigest.pageHash(region.slot(), first + i, memory.chunk(offset),
                             HostMemory.offsetInChunk(offset), pageSize, tags, i * tagsPerPage);
                 }
             }
