@@ -27,7 +27,7 @@ final class PageApplier {
     private final List<UserMemoryRegion> slots;
     private final PageBits[] touched;
     private final PageDigests digests;
-    private final ByteBuffer tags;
+    private ByteBuffer tags;
     private final int pageSize;
 
     PageApplier(KvmVm vm, PageBits[] touched, PageDigests digests) {
@@ -36,8 +36,8 @@ final class PageApplier {
         this.touched = touched;
         this.digests = digests;
         this.pageSize = vm.pageSize().bytes();
-        int maxPages = Protocol.LIMITS.maxPagesPerBatch();
-        this.tags = ByteBuffer.allocateDirect(maxPages * vm.pageSize().tagsPerPage()).order(ByteOrder.LITTLE_ENDIAN);
+        // Sized for the batches a source sends; a larger batch (the limits allow up to 16,384 pages) grows it.
+        this.tags = tagBuffer(Protocol.pagesPerBatch(pageSize) * vm.pageSize().tagsPerPage());
     }
 
     /** @return pages applied */
@@ -76,12 +76,16 @@ final class PageApplier {
         }
         ByteBuffer pageTags = null;
         if (mte) {
+            int tagBytes = batch.pageCount() * vm.pageSize().tagsPerPage();
+            if (tags.capacity() < tagBytes) {
+                tags = tagBuffer(tagBytes);
+            }
             pageTags = tags;
-            batch.decodeTags(tags, 0);
+            batch.decodeTags(tags.clear(), 0);
             if (anyTags) {
                 long ipa = slot.guestPhysAddr() + batch.firstPage() * pageSize;
                 long length = (long) batch.pageCount() * pageSize;
-                long done = vm.copyMteTags(ipa, length, tags.clear(), KvmConstants.KVM_ARM_TAGS_TO_GUEST, 0, 0);
+                long done = vm.copyMteTags(ipa, length, tags.clear().limit(tagBytes), KvmConstants.KVM_ARM_TAGS_TO_GUEST, 0, 0);
                 if (done != length) {
                     throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "KVM_ARM_MTE_COPY_TAGS wrote tags of "
                             + done + " of " + length + " bytes at IPA 0x" + Long.toHexString(ipa));
@@ -99,6 +103,10 @@ final class PageApplier {
             digests.update(slotIndex, page, hash);
         }
         return batch.pageCount();
+    }
+
+    private static ByteBuffer tagBuffer(int bytes) {
+        return ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private int slotIndex(int slotId) {

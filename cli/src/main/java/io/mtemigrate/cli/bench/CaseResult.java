@@ -1,6 +1,5 @@
 package io.mtemigrate.cli.bench;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
@@ -32,11 +31,5 @@ record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps) {
     boolean allCompleted() {
         return runs.stream().allMatch(r -> r.report().getStatus().equals("completed")
                 && r.report().getSourceDigest().equals(r.report().getTargetDigest()));
-    }
-
-    static double[] sorted(double... values) {
-        double[] copy = values.clone();
-        Arrays.sort(copy);
-        return copy;
     }
 }

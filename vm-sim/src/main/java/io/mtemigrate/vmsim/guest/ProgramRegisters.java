@@ -13,8 +13,6 @@ public final class ProgramRegisters {
     public static final int RANDOM_STATE = 21;
     /** A program's cursor (stream position, init progress). */
     public static final int CURSOR = 22;
-    /** A program's own parameter (hot-set size, table entries). */
-    public static final int PARAMETER = 23;
     /** The tag a program is currently writing with (stream). */
     public static final int CURRENT_TAG = 24;
     /** The rate the program dirties memory at, bytes per second; 0 runs flat out. */
