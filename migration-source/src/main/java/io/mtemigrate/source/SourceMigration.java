@@ -186,7 +186,16 @@ public final class SourceMigration {
                 link.throwIfFailed();
                 throw new MigrationFailure("the Release could not be written to the target");
             }
-            ControlMessage released = link.awaitControl(deadline(start), checkpoint);
+            ControlMessage released;
+            try {
+                released = link.awaitControl(deadline(start), checkpoint);
+            } catch (MigrationFailure failure) {
+                if (failure.refusedByTarget()) {
+                    // An explicit refusal means the target dropped its copy: ours is the one to run.
+                    releaseSent = false;
+                }
+                throw failure;
+            }
             if (!released.hasReleased()) {
                 throw new MigrationFailure("the target answered Release with " + TargetLink.describe(released));
             }

@@ -160,12 +160,16 @@ final class TargetLink implements MigrationTransport {
         }
     }
 
-    /** Writes a control message and waits for the write itself; false when it certainly never left this host. */
+    /** Writes a control message and waits (10 s at most) for the write; false when it certainly never left this host. */
     @Override
     public boolean sendControlAndWait(int index, ControlMessage message) {
         Channel channel = channels[index];
-        return channel.isActive() && channel.writeAndFlush(ControlFrames.encode(alloc(), message, Protocol.LIMITS))
-                .awaitUninterruptibly().isSuccess();
+        if (!channel.isActive()) {
+            return false;
+        }
+        ChannelFuture write = channel.writeAndFlush(ControlFrames.encode(alloc(), message, Protocol.LIMITS));
+        // A target that stops reading must not hang the migration; unknown counts as "may have left".
+        return !write.awaitUninterruptibly(10, TimeUnit.SECONDS) || write.isSuccess();
     }
 
     @Override
@@ -200,7 +204,7 @@ final class TargetLink implements MigrationTransport {
             }
             if (message != null) {
                 if (message.hasError()) {
-                    throw new MigrationFailure("the target refused: " + describe(message));
+                    throw new MigrationFailure("the target refused: " + describe(message)).refusedByTarget(true);
                 }
                 return message;
             }

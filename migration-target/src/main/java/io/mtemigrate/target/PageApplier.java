@@ -72,7 +72,13 @@ final class PageApplier {
                 }
                 touched[slotIndex].set(page);
             }
-            anyTags |= batch.tagKind(i) != TagKind.ZERO || !fresh;
+            boolean taggedPage = batch.tagKind(i) != TagKind.ZERO;
+            if (taggedPage && fresh) {
+                // Non-zero tags make the page no longer fresh even with zero data: a later all-zero copy of it
+                // must overwrite those tags.
+                touched[slotIndex].set(page);
+            }
+            anyTags |= taggedPage || !fresh;
         }
         ByteBuffer pageTags = null;
         if (mte) {

@@ -84,14 +84,17 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, "channel count " + hello.getChannelCount()
                     + " is not 1.." + MAX_CHANNELS);
         }
-        index = hello.getChannelIndex();
-        session = index == 0 ? server.newSession(hello.getSessionId(), hello.getChannelCount())
+        int channelIndex = hello.getChannelIndex();
+        TargetSession joined = channelIndex == 0 ? server.newSession(hello.getSessionId(), hello.getChannelCount())
                 : server.session(hello.getSessionId());
-        if (session == null) {
-            throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, "channel " + index
+        if (joined == null) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, "channel " + channelIndex
                     + " names a migration this target does not know");
         }
-        session.attach(index, ctx.channel());
+        // Only a channel the session took belongs to it: a stray duplicate is refused alone, not the migration.
+        joined.attach(channelIndex, ctx.channel());
+        session = joined;
+        index = channelIndex;
         ctx.writeAndFlush(ControlMessage.newBuilder().setHelloAccept(HelloAccept.newBuilder()
                 .setProtocolVersion(version).setAgreed(offered.toBuilder().setMaxChannels(MAX_CHANNELS))
                 .setSessionId(hello.getSessionId()).setSoftware(Protocol.SOFTWARE)).build());
@@ -108,7 +111,10 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent) {
+        // Once Complete is in, silence is expected: data channels are done and the source is verifying its copy.
+        // A source that dies closes its channels, which still aborts the migration.
+        if (event instanceof IdleStateEvent && (session == null || session.state() == SessionState.ESTABLISHED
+                || session.state() == SessionState.RECEIVING)) {
             fail(ctx, ErrorCode.ERROR_CODE_TIMEOUT, "the source sent nothing for "
                     + server.config().idleTimeout().toSeconds() + " s");
         }

@@ -26,6 +26,7 @@ import io.netty.channel.Channel;
 
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 
 /**
@@ -42,6 +43,12 @@ final class TargetSession {
     private final SimulatedMachine.MemorySource memory;
     private final Channel[] channels;
     private final AtomicLong pagesApplied = new AtomicLong();
+    /**
+     * Page batches are applied under the read lock, each channel on its own thread; discarding the VM and resuming
+     * it take the write lock, so neither can happen while a batch is half written (discarding truncates the memory
+     * under the mapping).
+     */
+    private final ReentrantReadWriteLock memoryLock = new ReentrantReadWriteLock();
     private volatile SessionState state = SessionState.ESTABLISHED;
     private SimulatedMachine machine;
     private PageDigests digests;
@@ -152,11 +159,16 @@ final class TargetSession {
     }
 
     void onPageBatch(PageApplier applier, PageBatch batch) {
-        SessionState now = state;
-        if (now != SessionState.RECEIVING && now != SessionState.COMPLETING) {
-            throw outOfOrder("a page batch");
+        memoryLock.readLock().lock();
+        try {
+            SessionState now = state;
+            if (now != SessionState.RECEIVING && now != SessionState.COMPLETING) {
+                throw outOfOrder("a page batch");
+            }
+            pagesApplied.addAndGet(applier.apply(batch));
+        } finally {
+            memoryLock.readLock().unlock();
         }
-        pagesApplied.addAndGet(applier.apply(batch));
     }
 
     synchronized void onRoundEnd(int channel, RoundEnd end) {
@@ -242,8 +254,13 @@ final class TargetSession {
         if (!channels[0].isActive()) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_CANCELLED, "the source went away before the guest resumed");
         }
-        machine.start();
-        state = SessionState.RESUMED;
+        memoryLock.writeLock().lock();
+        try {
+            machine.start();
+            state = SessionState.RESUMED;
+        } finally {
+            memoryLock.writeLock().unlock();
+        }
         arrived = new ArrivedVm(machine, digest, vcpuDigest, pagesApplied.get(), complete.getRounds(),
                 downtimeStartNanos);
         channels[0].writeAndFlush(ControlMessage.newBuilder().setAck(Ack.newBuilder().setTargetDigest(digest)
@@ -269,10 +286,15 @@ final class TargetSession {
         if (state == SessionState.ABORTED || state == SessionState.RELEASED) {
             return;
         }
-        state = SessionState.ABORTED;
-        if (machine != null) {
-            machine.close();
-            machine = null;
+        memoryLock.writeLock().lock();
+        try {
+            state = SessionState.ABORTED;
+            if (machine != null) {
+                machine.close();
+                machine = null;
+            }
+        } finally {
+            memoryLock.writeLock().unlock();
         }
         for (Channel channel : channels) {
             if (channel == null) {

@@ -187,15 +187,6 @@ public final class HostMemory implements AutoCloseable {
         }
     }
 
-    /** Zeroes whole pages from {@code offset}; page-aligned, within one chunk. */
-    public void zero(long offset, int length) {
-        ByteBuffer chunk = chunk(offset);
-        int start = offsetInChunk(offset);
-        for (int i = 0; i < length; i += Long.BYTES) {
-            chunk.putLong(start + i, 0L);
-        }
-    }
-
     // ---- tag storage: reached by the emulator (guest accesses, copyMteTags), never by a VMM directly ----
 
     /** The tag of the granule that holds {@code offset}; 0..15. */

@@ -89,9 +89,13 @@ final class VcpuRunner implements Runnable {
                 programPc = programId;
             }
             cpu.beginStep();
-            program.step(cpu);
-            cpu.steps++;
-            cpu.endStep();
+            try {
+                program.step(cpu);
+                cpu.steps++;
+            } finally {
+                // Stores a failing step already made must still be logged.
+                cpu.endStep();
+            }
 
             long pace = cpu.x[ProgramRegisters.PACE_BYTES_PER_SECOND];
             int bytes = program.bytesPerStep();

@@ -1,0 +1,142 @@
+package io.mtemigrate.e2e;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A TCP proxy on loopback between a source and a target that breaks the source-to-target stream on purpose: it cuts
+ * every connection once a given number of bytes has passed (counted over all connections), or flips one bit at a
+ * given offset of that stream. The target-to-source direction passes untouched.
+ */
+final class FaultProxy implements AutoCloseable {
+    private final InetSocketAddress target;
+    private final ServerSocket server;
+    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final AtomicLong forwarded = new AtomicLong();
+    private volatile long cutAt = Long.MAX_VALUE;
+    private volatile long flipAt = Long.MAX_VALUE;
+    private volatile int flipBit;
+    private volatile boolean flipped;
+    private final Thread acceptor;
+
+    FaultProxy(InetSocketAddress target) throws IOException {
+        this.target = target;
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.acceptor = Thread.ofPlatform().daemon().name("proxy-accept").start(this::accept);
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
+    }
+
+    /** The next migration's stream is cut after {@code bytes} bytes (source to target, all channels together). */
+    void cutAfter(long bytes) {
+        reset();
+        cutAt = bytes;
+    }
+
+    /** The next migration's stream gets bit {@code bit} of byte {@code offset} flipped. */
+    void flipAt(long offset, int bit) {
+        reset();
+        flipAt = offset;
+        flipBit = bit;
+    }
+
+    void passThrough() {
+        reset();
+    }
+
+    private void reset() {
+        forwarded.set(0);
+        cutAt = Long.MAX_VALUE;
+        flipAt = Long.MAX_VALUE;
+        flipped = false;
+    }
+
+    boolean flipped() {
+        return flipped;
+    }
+
+    long forwarded() {
+        return forwarded.get();
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket client = server.accept();
+                Socket upstream = new Socket(target.getAddress(), target.getPort());
+                sockets.add(client);
+                sockets.add(upstream);
+                Thread.ofPlatform().daemon().start(() -> pump(client, upstream, true));
+                Thread.ofPlatform().daemon().start(() -> pump(upstream, client, false));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void pump(Socket from, Socket to, boolean toTarget) {
+        byte[] buffer = new byte[64 << 10];
+        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                if (toTarget) {
+                    long start;
+                    synchronized (this) {
+                        start = forwarded.getAndAdd(n);
+                        long flip = flipAt;
+                        if (flip >= start && flip < start + n) {
+                            buffer[(int) (flip - start)] ^= (byte) (1 << flipBit);
+                            flipped = true;
+                        }
+                    }
+                    if (start + n > cutAt) {
+                        int keep = (int) Math.max(0, cutAt - start);
+                        out.write(buffer, 0, keep);
+                        out.flush();
+                        cutAll();
+                        return;
+                    }
+                }
+                out.write(buffer, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            // One side went away: take the other down too, as a broken network would.
+        } finally {
+            close(from);
+            close(to);
+        }
+    }
+
+    private void cutAll() {
+        for (Socket socket : sockets) {
+            close(socket);
+        }
+        sockets.clear();
+    }
+
+    private static void close(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.close();
+        cutAll();
+        acceptor.join(5_000);
+    }
+}
