@@ -66,7 +66,9 @@ final class PageBatchParser {
                     + " tag bytes need a frame of " + expectedLength + " bytes, frame is " + frameLength);
         }
         boolean tagsCompressed = (batchFlags & BATCH_TAGS_ZSTD) != 0;
-        long maxTagRaw = pageCount * pageSize.packedTagBytes();
+        // Never more than a frame: a legal sender's worst case (every page's tags packed) fits in one,
+        // and this length is allocated before the block is decompressed.
+        long maxTagRaw = Math.min(pageCount * pageSize.packedTagBytes(), limits.maxFrameBytes());
         if (tagsCompressed ? tagRawLength > maxTagRaw : tagRawLength != tagLength) {
             throw fail("tag section of " + tagRawLength + " bytes before compression, expected "
                     + (tagsCompressed ? "at most " + maxTagRaw : String.valueOf(tagLength)));
