@@ -157,4 +157,69 @@ class CliProcessTest {
         assertTrue(targetReport.getError().contains("cancel") || targetReport.getError().contains("closed"),
                 targetReport.getError());
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = io.mtemigrate.source.Phase.class,
+            names = {"FIRST_PASS", "ROUNDS", "STOP_AND_COPY"})
+    @Timeout(120)
+    void shouldKeepTheSourceGuestWhenTheTargetProcessIsKilled(io.mtemigrate.source.Phase phase) throws Exception {
+        int port = freePort();
+        Process target = launch("target", "target", "--listen", "127.0.0.1:" + port, "--once");
+        await().atMost(Duration.ofSeconds(60)).until(() -> listening(port) || !target.isAlive());
+        io.mtemigrate.vmsim.machine.MachineSpec spec = Guests.live(io.mtemigrate.vmsim.guest.Workload.ALLOC,
+                io.mtemigrate.vmsim.PageSize.SIZE_4K, 64L << 20, 2, 16L << 20, 2.0);
+        long reference = Guests.referenceDigest(spec);
+        try (io.mtemigrate.vmsim.machine.SimulatedMachine source = io.mtemigrate.vmsim.machine.SimulatedMachine.boot(
+                io.mtemigrate.vmsim.emu.EmulatedKvm.withMte(), spec)) {
+            source.start();
+            java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+            MigrationReport report = new io.mtemigrate.source.SourceMigration(source,
+                    new InetSocketAddress("127.0.0.1", port),
+                    io.mtemigrate.source.MigrationConfig.defaults().withDowntimeLimit(Duration.ofMillis(1)).withMaxRounds(8)
+                            .withTimeout(Duration.ofSeconds(60)),
+                    progress -> {
+                        if (progress.phase() == phase && killed.compareAndSet(false, true)) {
+                            target.destroyForcibly(); // SIGKILL
+                            try {
+                                target.waitFor(10, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    }).run();
+            assertTrue(killed.get(), "the migration never reached " + phase);
+            assertEquals("failed", report.getStatus(), report.getError());
+            assertFalse(source.vm().vcpusPaused(), "the source guest must run again");
+            assertEquals(io.mtemigrate.vmsim.digest.RamDigest.hex(reference),
+                    io.mtemigrate.vmsim.digest.RamDigest.hex(Guests.runToEnd(source)));
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void shouldDiscardThePartialVmWhenTheSourceProcessIsKilled() throws Exception {
+        try (LoopbackTarget target = new LoopbackTarget(io.mtemigrate.target.TargetConfig.loopback()
+                .withIdleTimeout(Duration.ofSeconds(5)))) {
+            String address = "127.0.0.1:" + target.server.port();
+            Process source = launch("source", "source", "--connect", address, "--ram", "256M", "--workload", "random",
+                    "--dirty-rate", "max", "--steps", "0", "--downtime-ms", "1", "--no-auto-converge",
+                    "--max-rounds", "100000");
+            await().atMost(Duration.ofSeconds(60)).until(() -> target.server.activeMigrations() == 1 || !source.isAlive());
+            assertTrue(source.isAlive(), output("source"));
+            source.destroyForcibly(); // SIGKILL: no goodbye reaches the target
+            await().atMost(Duration.ofSeconds(10)).until(() -> target.server.activeMigrations() == 0);
+            assertTrue(target.arrived.isEmpty());
+            // The target takes the next migration.
+            io.mtemigrate.vmsim.machine.MachineSpec quick = Guests.live(io.mtemigrate.vmsim.guest.Workload.HOTSET,
+                    io.mtemigrate.vmsim.PageSize.SIZE_4K, 8L << 20, 1, 4L << 20, 0.5);
+            try (io.mtemigrate.vmsim.machine.SimulatedMachine next = io.mtemigrate.vmsim.machine.SimulatedMachine.boot(
+                    io.mtemigrate.vmsim.emu.EmulatedKvm.withMte(), quick)) {
+                next.start();
+                MigrationReport report = target.migrate(next, io.mtemigrate.source.MigrationConfig.defaults(),
+                        io.mtemigrate.source.ProgressListener.NONE);
+                assertEquals("completed", report.getStatus(), report.getError());
+            }
+            target.awaitArrival().machine().close();
+        }
+    }
 }
