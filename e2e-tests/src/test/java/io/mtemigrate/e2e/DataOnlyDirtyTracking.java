@@ -44,25 +44,42 @@ final class DataOnlyDirtyTracking implements Kvm {
         @Override
         public void getDirtyLog(int slot, long[] bitmap) {
             vm.getDirtyLog(slot, bitmap);
-            UserMemoryRegion region = vm.memslots().stream().filter(r -> r.slot() == slot).findFirst().orElseThrow();
-            int pageSize = vm.pageSize().bytes();
-            long pages = region.memorySize() / pageSize;
-            long[] hashes = dataHashes.computeIfAbsent(slot, s -> new long[(int) pages]);
-            for (long page = 0; page < pages; page++) {
-                long offset = region.memoryOffset() + page * pageSize;
-                HostMemory memory = region.memory();
-                long hash = PageHash.hash(memory.chunk(offset), HostMemory.offsetInChunk(offset), pageSize, 1);
-                if (hash == hashes[(int) page]) {
-                    bitmap[(int) (page >>> 6)] &= ~(1L << page);
+            UserMemoryRegion region = region(slot);
+            long[] hashes = dataHashes.computeIfAbsent(slot, s -> hashes(region));
+            long[] now = hashes(region);
+            for (int page = 0; page < now.length; page++) {
+                if (now[page] == hashes[page]) {
+                    bitmap[page >>> 6] &= ~(1L << page);
                 }
-                hashes[(int) page] = hash;
             }
+            dataHashes.put(slot, now);
+        }
+
+        private UserMemoryRegion region(int slot) {
+            return vm.memslots().stream().filter(r -> r.slot() == slot).findFirst().orElseThrow();
+        }
+
+        private long[] hashes(UserMemoryRegion region) {
+            int pageSize = vm.pageSize().bytes();
+            long[] hashes = new long[(int) (region.memorySize() / pageSize)];
+            for (int page = 0; page < hashes.length; page++) {
+                long offset = region.memoryOffset() + (long) page * pageSize;
+                hashes[page] = PageHash.hash(region.memory().chunk(offset), HostMemory.offsetInChunk(offset), pageSize, 1);
+            }
+            return hashes;
         }
 
         @Override public PageSize pageSize() { return vm.pageSize(); }
         @Override public void enableCap(int capability, long flags, long arg0) { vm.enableCap(capability, flags, arg0); }
         @Override public boolean mteEnabled() { return vm.mteEnabled(); }
-        @Override public void setUserMemoryRegion(UserMemoryRegion region) { vm.setUserMemoryRegion(region); }
+        @Override
+        public void setUserMemoryRegion(UserMemoryRegion region) {
+            vm.setUserMemoryRegion(region);
+            if (region.logsDirtyPages()) {
+                // The data as dirty logging starts: what the first GET compares against.
+                dataHashes.put(region.slot(), hashes(region));
+            }
+        }
         @Override public List<UserMemoryRegion> memslots() { return vm.memslots(); }
         @Override public KvmVcpu createVcpu(int id, VcpuFeatures features) { return vm.createVcpu(id, features); }
         @Override public List<KvmVcpu> vcpus() { return vm.vcpus(); }

@@ -19,6 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.stream.Stream;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,7 +93,10 @@ class LiveMigrationTest {
         // retagged pages are never resent, and the verification must notice before anyone trusts the copy.
         MachineSpec spec = Guests.live(Workload.TAGONLY, PageSize.SIZE_4K, RAM, 2, 8L << 20, 1.0);
         try (SimulatedMachine source = SimulatedMachine.boot(new DataOnlyDirtyTracking(), spec)) {
+            long[] before = pageTagHashes(source);
             source.start();
+            // Migrate only once the guest is past its set-up and retagging pages.
+            await().atMost(java.time.Duration.ofSeconds(30)).until(() -> changedPages(before, pageTagHashes(source)) > 64);
             MigrationReport report = target.migrate(source, MigrationConfig.defaults().withDowntimeLimit(
                     java.time.Duration.ofMillis(5)), ProgressListener.NONE);
             assertEquals("failed", report.getStatus(), "a migration that lost tag-only stores passed verification: " + report);
@@ -111,6 +115,28 @@ class LiveMigrationTest {
                 .withFill(io.mtemigrate.vmsim.machine.Fill.ZERO);
         MigrationReport report = migrateAndVerify(spec, MigrationConfig.defaults());
         assertTrue(report.getZeroPages() > 0, "some pages went as zero flags");
+    }
+
+    /** A hash of each page's tags, read the way a VMM can while the guest runs. */
+    private static long[] pageTagHashes(SimulatedMachine machine) {
+        var region = machine.vm().memslots().get(0);
+        int pages = (int) (region.memorySize() / 4096);
+        java.nio.ByteBuffer tags = java.nio.ByteBuffer.allocate(pages * 256);
+        machine.vm().copyMteTags(region.guestPhysAddr(), region.memorySize(), tags,
+                io.mtemigrate.vmsim.KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
+        long[] hashes = new long[pages];
+        for (int page = 0; page < pages; page++) {
+            hashes[page] = io.mtemigrate.vmsim.digest.PageHash.hash(tags, page * 256, 256, 7);
+        }
+        return hashes;
+    }
+
+    private static int changedPages(long[] before, long[] after) {
+        int changed = 0;
+        for (int i = 0; i < before.length; i++) {
+            changed += before[i] != after[i] ? 1 : 0;
+        }
+        return changed;
     }
 
     @Test
