@@ -13,14 +13,12 @@ final class MigrationStats {
 
     private final LongSupplier clock;
     private final long start;
-    private long firstPassStart;
     private long lastProgress;
     private long lastDirtyRead;
     private long dirtyBytes;
     private long dirtyRate;
     private long pausedAt;
     private long resumedAt;
-    private int throttle;
     private long sourceDigest;
     private long targetDigest;
     private boolean digestsKnown;
@@ -32,17 +30,12 @@ final class MigrationStats {
     MigrationStats(LongSupplier clock, long start) {
         this.clock = clock;
         this.start = start;
-        this.firstPassStart = start;
         this.lastDirtyRead = start;
     }
 
-    void firstPassDone(long bytes) {
-        bytesOnWire = bytes;
-    }
-
-    /** Bytes per second on the wire since pages started to flow. */
+    /** Bytes per second on the wire since the migration started. */
     long bandwidth(MigrationTransport link) {
-        long elapsed = clock.getAsLong() - firstPassStart;
+        long elapsed = clock.getAsLong() - start;
         return elapsed <= 0 ? 0 : (long) (link.bytesWritten() * 1e9 / elapsed);
     }
 
@@ -51,10 +44,6 @@ final class MigrationStats {
         dirtyRate = now > lastDirtyRead ? (long) (bytes * 1e9 / (now - lastDirtyRead)) : 0;
         dirtyBytes = bytes;
         lastDirtyRead = now;
-    }
-
-    void throttle(int percent) {
-        throttle = percent;
     }
 
     void paused() {

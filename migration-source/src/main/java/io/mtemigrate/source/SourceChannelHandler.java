@@ -19,7 +19,7 @@ final class SourceChannelHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
             if (msg instanceof ControlMessage control) {
-                link.received(index, control);
+                link.received(control);
             } else {
                 link.failed(new MigrationFailure("the target sent page data on channel " + index));
             }

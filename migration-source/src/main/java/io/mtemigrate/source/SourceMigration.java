@@ -76,8 +76,7 @@ public final class SourceMigration {
             } catch (MigrationFailure failure) {
                 // Best effort: a target that hears why discards its copy at once instead of at its idle timeout.
                 if (!releaseSent) {
-                    link.sendControlAndWait(0, Protocol.error(failure.cancelled() ? ErrorCode.ERROR_CODE_CANCELLED
-                            : ErrorCode.ERROR_CODE_INTERNAL, (failure.cancelled() ? "cancelled" : "failed")
+                    link.sendControlAndWait(0, Protocol.error(failure.code(), (failure.cancelled() ? "cancelled" : "failed")
                             + " during " + phase + ": " + failure.getMessage()));
                 }
                 throw failure;
@@ -109,7 +108,6 @@ public final class SourceMigration {
             sender.endRound(0);
             // Frames still queued count as sent for the bandwidth but would land in the downtime: wait for them.
             link.drain(checkpoint);
-            stats.firstPassDone(link.bytesWritten());
 
             long[][] dirty = newBitmaps(sender);
             ConvergencePolicy policy = new ConvergencePolicy(config, start);
@@ -128,7 +126,6 @@ public final class SourceMigration {
                     throw new MigrationFailure(giveUp.reason());
                 }
                 vm.setThrottle(((ConvergencePolicy.Continue) decision).throttle());
-                stats.throttle(vm.throttle());
                 link.sendControl(0, ControlMessage.newBuilder().setRoundStart(RoundStart.newBuilder().setRound(round)
                         .setPagesInRound(dirtyPages)).build());
                 int current = round;
@@ -174,10 +171,9 @@ public final class SourceMigration {
             long sourceDigest = machine.ramDigest();
             stats.digests(sourceDigest, ack.getTargetDigest(), round + 1, sender.total(), link.bytesWritten());
             if (sourceDigest != ack.getTargetDigest()) {
-                link.sendControl(0, Protocol.error(ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "the source's full RAM+tags digest "
-                        + RamDigest.hex(sourceDigest) + " differs from the target's " + RamDigest.hex(ack.getTargetDigest())));
                 throw new MigrationFailure("the source's full RAM+tags digest " + RamDigest.hex(sourceDigest)
-                        + " differs from the target's " + RamDigest.hex(ack.getTargetDigest()) + "; the guest stays here");
+                        + " differs from the target's " + RamDigest.hex(ack.getTargetDigest()) + "; the guest stays here")
+                        .withCode(ErrorCode.ERROR_CODE_DIGEST_MISMATCH);
             }
             // The point of no return: once Release may have reached the target, this copy must never run again.
             releaseSent = true;

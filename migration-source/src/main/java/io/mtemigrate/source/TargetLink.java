@@ -216,7 +216,7 @@ final class TargetLink implements MigrationTransport {
         }
     }
 
-    void received(int index, ControlMessage message) {
+    void received(ControlMessage message) {
         control.add(message);
     }
 
