@@ -10,6 +10,20 @@ import java.util.concurrent.TimeUnit;
 /** Guests that arrived at an in-process target, and why migrations to it failed. */
 final class ArrivalQueue implements TargetListener {
     private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    private final Console console;
+
+    /** @param console where refused connections are logged; null to ignore them */
+    ArrivalQueue(Console console) {
+        this.console = console;
+    }
+
+    /** Not a migration: a `--once` target keeps waiting for a real source. */
+    @Override
+    public void onRefusedConnection(String peer, String reason) {
+        if (console != null) {
+            console.say("refused a connection from %s: %s", peer, reason);
+        }
+    }
 
     @Override
     public void onResumed(ArrivedVm vm) {

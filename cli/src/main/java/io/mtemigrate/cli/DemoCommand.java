@@ -45,7 +45,7 @@ final class DemoCommand implements Callable<Integer> {
         console.say("booting a %s %s guest (%s, %d vCPUs, %s pages, fill %s)", Units.bytes(machineSpec.ramBytes()),
                 machineSpec.mte() ? "MTE" : "non-MTE", machineSpec.workload().cliName(), machineSpec.vcpus(),
                 machineSpec.pageSize(), machineSpec.fill().cliName());
-        ArrivalQueue arrivals = new ArrivalQueue();
+        ArrivalQueue arrivals = new ArrivalQueue(null);
         MigrationReport report;
         TargetConfig targetConfig = TargetConfig.loopback()
                 .withPrealloc(noPrealloc ? 0 : machineSpec.ramBytes(), machineSpec.pageSize());

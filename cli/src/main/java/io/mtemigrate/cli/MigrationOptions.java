@@ -31,6 +31,10 @@ final class MigrationOptions {
             description = "Give up when the migration takes longer, e.g. 90s, 10m (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    @Option(names = "--stall-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Converters.Time.class,
+            description = "Give up when the target has taken no data for this long; 0 waits for ever (default: ${DEFAULT-VALUE}).")
+    Duration stallTimeout;
+
     MigrationConfig config(CommandLine commandLine) {
         if (channels < 1 || channels > 16) {
             throw new CommandLine.ParameterException(commandLine, "--channels must be 1..16, not " + channels);
@@ -46,6 +50,6 @@ final class MigrationOptions {
         }
         return MigrationConfig.defaults().withChannels(channels).withDowntimeLimit(Duration.ofMillis(downtimeMs))
                 .withMaxBandwidth(maxBandwidth).withZstd(compress.equals("zstd")).withAutoConverge(!noAutoConverge)
-                .withMaxRounds(maxRounds).withTimeout(timeout);
+                .withMaxRounds(maxRounds).withTimeout(timeout).withStallTimeout(stallTimeout);
     }
 }

@@ -66,7 +66,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     private MigrationReport replayHere(Console console) throws IOException, MigrationFailure, InterruptedException {
-        ArrivalQueue arrivals = new ArrivalQueue();
+        ArrivalQueue arrivals = new ArrivalQueue(null);
         try (TargetServer target = TargetServer.start(TargetConfig.loopback(), arrivals)) {
             console.say("restoring %s into a fresh VM", file);
             StreamReplay.Result result = StreamReplay.replay(file, target.address(), timeout);

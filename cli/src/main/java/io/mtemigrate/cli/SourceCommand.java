@@ -1,5 +1,6 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.Destination;
 import io.mtemigrate.source.MigrationConfig;
@@ -32,6 +33,8 @@ final class SourceCommand implements Callable<Integer> {
     HostPort connect;
 
     @Mixin
+    TlsOptions tls;
+    @Mixin
     VmOptions vm;
     @Mixin
     MigrationOptions migration;
@@ -42,7 +45,12 @@ final class SourceCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         MachineSpec machineSpec = vm.spec(spec.commandLine());
         MigrationConfig config = migration.config(spec.commandLine());
-        return migrate(machineSpec, config, Destination.target(connect.address()), "migrating to " + connect, output);
+        tls.requireAuthenticationBeyondLoopback(spec.commandLine(), connect, "--connect " + connect);
+        MutualTls.Credentials credentials = tls.load(spec.commandLine());
+        Destination destination = credentials == null ? Destination.target(connect.address())
+                : Destination.target(connect.address(), credentials.client(TlsOptions.handshakeTimeout()));
+        return migrate(machineSpec, config, destination, "migrating to " + connect
+                + (credentials == null ? "" : " over mutual TLS"), output);
     }
 
     /** Boots, migrates to {@code destination}, reports; shared with record. */

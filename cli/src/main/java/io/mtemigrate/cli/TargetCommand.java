@@ -1,5 +1,6 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.target.ArrivedVm;
 import io.mtemigrate.target.TargetConfig;
@@ -53,23 +54,36 @@ final class TargetCommand implements Callable<Integer> {
             description = "Page size of the VM the preallocated memory is for (default: ${DEFAULT-VALUE}).")
     io.mtemigrate.vmsim.PageSize preallocPageSize;
 
-    @Option(names = "--insecure", description = "Allow listening on an address other than loopback without authentication.")
-    boolean insecure;
+    @Option(names = "--max-migrations", paramLabel = "N", defaultValue = "4",
+            description = "Migrations received at once; more are refused as busy (default: ${DEFAULT-VALUE}).")
+    int maxMigrations;
+
+    @Option(names = "--handshake-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = Converters.Time.class,
+            description = "Close a connection that has not finished TLS and said Hello by then (default: ${DEFAULT-VALUE}).")
+    Duration handshakeTimeout;
+
+    @Mixin
+    TlsOptions tls;
 
     @Mixin
     OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
-        if (!listen.isLoopback() && !insecure) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--listen " + listen + " is not a loopback"
-                    + " address and this version has no authentication: anyone who reaches it could push a VM in. Add"
-                    + " --insecure to accept that on a trusted network.");
+        tls.requireAuthenticationBeyondLoopback(spec.commandLine(), listen, "--listen " + listen);
+        if (maxMigrations < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--max-migrations must be at least 1");
         }
+        if (handshakeTimeout.isZero()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--handshake-timeout must be positive");
+        }
+        MutualTls.Credentials credentials = tls.load(spec.commandLine());
         Console console = new Console(output);
-        ArrivalQueue arrivals = new ArrivalQueue();
+        ArrivalQueue arrivals = new ArrivalQueue(console);
         TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
-                .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withPrealloc(prealloc, preallocPageSize);
+                .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withPrealloc(prealloc, preallocPageSize)
+                .withMaxMigrations(maxMigrations).withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure)
+                .withTls(credentials == null ? null : credentials.server(handshakeTimeout));
         TargetServer server;
         try {
             server = TargetServer.start(config, arrivals);
@@ -80,7 +94,8 @@ final class TargetCommand implements Callable<Integer> {
             if (prealloc > 0) {
                 console.say("committed %s of guest memory in %d ms", Units.bytes(prealloc), server.preallocMillis());
             }
-            console.say("listening on %s:%d", listen.host(), server.port());
+            console.say("listening on %s:%d%s", listen.host(), server.port(),
+                    credentials == null ? "" : " (mutual TLS: sources need a certificate from the trusted CA)");
             while (true) {
                 Object event = arrivals.next();
                 MigrationReport report = event instanceof ArrivedVm vm ? runArrived(vm, console)

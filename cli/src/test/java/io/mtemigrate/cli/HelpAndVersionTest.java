@@ -14,10 +14,13 @@ class HelpAndVersionTest {
     @CsvSource(delimiter = '|', value = {
             "demo|--ram=SIZE;(default: 1G);(default: 4K);(default: alloc);(default: random);(default: 1);"
                     + "(default: 2);(default: 50);(default: 10m);(default: none);(default: 30);--no-mte;--progress",
-            "source|--connect=HOST:PORT;(default: 1G);(default: 4K);(default: alloc);(default: 10m);(default: none)",
+            "source|--connect=HOST:PORT;(default: 1G);(default: 4K);(default: alloc);(default: 10m);(default: none);"
+                    + "--tls-keystore=FILE;--tls-truststore=FILE;--tls-password-file=FILE;--insecure;--stall-timeout",
             "record|--out=FILE;(default: 1G);(default: alloc);(default: 10m)",
             "replay|FILE;--to=HOST:PORT;(default: 10m)",
-            "target|(default: 127.0.0.1:7777);(default: 30s);--insecure;--once;--max-ram;--run-for"})
+            "target|(default: 127.0.0.1:7777);(default: 30s);--insecure;--once;--max-ram;--run-for;"
+                    + "--tls-keystore=FILE;--max-migrations=N;(default: 4);--handshake-timeout;(default: 10s)",
+            "certs|--out=DIR;--target-name=NAME;(default: localhost,127.0.0.1);(default: 365);trust.p12"})
     void shouldShowEveryCommandsHelpWithItsDefaults(String command, String mustShow) {
         for (String[] args : new String[][]{{command, "--help"}, {command, "-h"}, {"help", command}}) {
             Cli.Run run = Cli.run(args);
@@ -25,7 +28,8 @@ class HelpAndVersionTest {
             assertEquals(0, run.status(), run.toString());
             String help = run.out().replaceAll("\\s+", " ");
             assertTrue(help.contains("Usage: mte-migrate " + command), run.toString());
-            for (String shown : (mustShow + ";--json=FILE;--quiet;--help;--version").split(";")) {
+            String common = (command.equals("certs") ? "" : ";--json=FILE;--quiet") + ";--help;--version";
+            for (String shown : (mustShow + common).split(";")) {
                 assertTrue(help.contains(shown), String.join(" ", args) + " should show " + shown + ":\n" + run.out());
             }
             assertEquals("", run.err());
@@ -37,7 +41,7 @@ class HelpAndVersionTest {
         Cli.Run run = Cli.run("--help");
 
         assertEquals(0, run.status(), run.toString());
-        for (String command : new String[]{"demo", "source", "target", "record", "replay"}) {
+        for (String command : new String[]{"demo", "source", "target", "record", "replay", "bench", "certs"}) {
             assertTrue(run.out().contains(command), run.out());
         }
         assertEquals("", run.err());

@@ -51,7 +51,16 @@ class UsageErrorTest {
                 bad("shouldRefuseToListenOnAllAddressesWithoutInsecure", "target --listen 0.0.0.0:0", "--listen",
                         "--insecure"),
                 bad("shouldRefuseToListenOnANameThatOnlyLooksLikeLoopback", "target --listen 127.0.0.1.example.com:7777",
-                        "--insecure"));
+                        "--insecure"),
+                bad("shouldRefuseToSendBeyondLoopbackWithoutTls", "source --connect 192.0.2.1:7777", "--connect",
+                        "--tls-keystore", "--insecure"),
+                bad("shouldAskForAllThreeTlsFiles", "target --tls-keystore target.p12", "--tls-truststore",
+                        "--tls-password-file"),
+                bad("shouldRefuseZeroConcurrentMigrations", "target --max-migrations 0", "--max-migrations", "at least 1"),
+                bad("shouldRefuseAZeroHandshakeTimeout", "target --handshake-timeout 0", "--handshake-timeout", "positive"),
+                bad("shouldRefuseAnUnparsableStallTimeout", "demo --stall-timeout later", "--stall-timeout", "'later'"),
+                bad("shouldAskForTheDirectoryOfCerts", "certs", "--out"),
+                bad("shouldRefuseATargetNameThatIsNoHostName", "certs --out x --target-name a/b", "'a/b'"));
     }
 
     private static Arguments bad(String name, String commandLine, String... mentions) {

@@ -133,6 +133,37 @@ class CliProcessTest {
     }
 
     @Test
+    @Timeout(180)
+    void shouldMigrateOverMutualTlsWithCertificatesFromTheCertsCommand() throws Exception {
+        Process certs = launch("certs", "certs", "--out", "pki");
+        assertEquals(0, exitStatus(certs, "certs", Duration.ofSeconds(60)), output("certs"));
+        List<String> targetTls = List.of("--tls-keystore", "pki/target.p12", "--tls-truststore", "pki/trust.p12",
+                "--tls-password-file", "pki/password");
+        List<String> sourceTls = List.of("--tls-keystore", "pki/source.p12", "--tls-truststore", "pki/trust.p12",
+                "--tls-password-file", "pki/password");
+        int port = freePort();
+        String address = "127.0.0.1:" + port;
+        Process target = launch("target", Stream.concat(Stream.of("target", "--listen", address, "--once",
+                "--json", "t.json"), targetTls.stream()).toArray(String[]::new));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> !target.isAlive() || listening(port));
+
+        // A source without TLS is turned away with the reason; the --once target keeps waiting for a real one.
+        Process stranger = launch("stranger", "source", "--connect", address, "--ram", "16M", "--quiet");
+        assertEquals(1, exitStatus(stranger, "stranger", Duration.ofSeconds(60)), output("stranger"));
+        assertTrue(output("stranger").contains("accepts only sources authenticated with mutual TLS"), output("stranger"));
+        assertTrue(target.isAlive(), output("target"));
+
+        Process source = launch("source", Stream.of(Stream.of("source", "--connect", address, "--json", "s.json",
+                "--ram", "64M", "--steps", "20000"), sourceTls.stream()).flatMap(x -> x).toArray(String[]::new));
+        assertEquals(0, exitStatus(source, "source", Duration.ofSeconds(90)), output("source") + output("target"));
+        assertEquals(0, exitStatus(target, "target", Duration.ofSeconds(60)), output("target"));
+        assertEquals(report("s.json").getSourceDigest(), report("t.json").getTargetDigest());
+        assertTrue(output("target").contains("refused a connection from"), output("target"));
+        assertTrue(output("source").contains("over mutual TLS"), output("source"));
+    }
+
+    @Test
     @Timeout(120)
     void shouldCancelCleanlyWhenTheSourceIsInterrupted() throws Exception {
         int port = freePort();

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A TCP proxy on loopback between a source and a target that breaks the source-to-target stream on purpose: it cuts
  * every connection once a given number of bytes has passed (counted over all connections), or flips one bit at a
- * given offset of that stream. The target-to-source direction passes untouched.
+ * given offset of that stream, or stops reading from the source once a given number of bytes has passed (a stalled
+ * target) until told to pass again. The target-to-source direction passes untouched.
  */
 final class FaultProxy implements AutoCloseable {
     private final InetSocketAddress target;
@@ -25,6 +26,7 @@ final class FaultProxy implements AutoCloseable {
     private volatile long flipAt = Long.MAX_VALUE;
     private volatile int flipBit;
     private volatile boolean flipped;
+    private volatile long stallAt = Long.MAX_VALUE;
     private final Thread acceptor;
 
     FaultProxy(InetSocketAddress target) throws IOException {
@@ -50,11 +52,19 @@ final class FaultProxy implements AutoCloseable {
         flipBit = bit;
     }
 
+    /** The stream to the target stops after {@code bytes} bytes, as if the target stopped reading. */
+    void stallAfter(long bytes) {
+        reset();
+        stallAt = bytes;
+    }
+
     void passThrough() {
         reset();
     }
 
-    private void reset() {
+    private synchronized void reset() {
+        stallAt = Long.MAX_VALUE;
+        notifyAll();
         forwarded.set(0);
         cutAt = Long.MAX_VALUE;
         flipAt = Long.MAX_VALUE;
@@ -99,6 +109,15 @@ final class FaultProxy implements AutoCloseable {
                             flipped = true;
                         }
                     }
+                    if (start + n > stallAt) {
+                        int keep = (int) Math.max(0, stallAt - start);
+                        out.write(buffer, 0, keep);
+                        out.flush();
+                        awaitUnstalled(from);
+                        out.write(buffer, keep, n - keep);
+                        out.flush();
+                        continue;
+                    }
                     if (start + n > cutAt) {
                         int keep = (int) Math.max(0, cutAt - start);
                         out.write(buffer, 0, keep);
@@ -115,6 +134,17 @@ final class FaultProxy implements AutoCloseable {
         } finally {
             close(from);
             close(to);
+        }
+    }
+
+    private synchronized void awaitUnstalled(Socket from) throws IOException {
+        while (stallAt != Long.MAX_VALUE && !from.isClosed()) {
+            try {
+                wait(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while stalled");
+            }
         }
     }
 
@@ -135,6 +165,7 @@ final class FaultProxy implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        passThrough();
         server.close();
         cutAll();
         acceptor.join(5_000);

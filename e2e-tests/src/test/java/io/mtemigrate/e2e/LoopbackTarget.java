@@ -23,6 +23,8 @@ import java.util.function.Consumer;
 final class LoopbackTarget implements TargetListener, AutoCloseable {
     final LinkedBlockingQueue<ArrivedVm> arrived = new LinkedBlockingQueue<>();
     final List<String> failures = new CopyOnWriteArrayList<>();
+    /** Connections closed before they joined a migration (authentication, handshake timeout, too many). */
+    final List<String> refused = new CopyOnWriteArrayList<>();
     volatile Consumer<MachineLayout> beforeResume = layout -> {
     };
     final TargetServer server;
@@ -64,6 +66,11 @@ final class LoopbackTarget implements TargetListener, AutoCloseable {
     @Override
     public void onFailed(String reason) {
         failures.add(reason);
+    }
+
+    @Override
+    public void onRefusedConnection(String peer, String reason) {
+        refused.add(reason);
     }
 
     @Override

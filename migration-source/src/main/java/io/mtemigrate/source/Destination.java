@@ -1,9 +1,11 @@
 package io.mtemigrate.source;
 
+import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.proto.Hello;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /** Where a migration goes: a target host, or a stream file that records it for a later replay. */
 public sealed interface Destination {
@@ -11,18 +13,24 @@ public sealed interface Destination {
             throws MigrationFailure;
 
     static Destination target(InetSocketAddress address) {
-        return new Target(address);
+        return new Target(address, null);
+    }
+
+    /** A target reached over mutual TLS: the source proves itself and checks the target's certificate and name. */
+    static Destination target(InetSocketAddress address, MutualTls tls) {
+        return new Target(address, Objects.requireNonNull(tls, "tls"));
     }
 
     static Destination streamFile(Path file) {
         return new StreamFile(file);
     }
 
-    record Target(InetSocketAddress address) implements Destination {
+    /** @param tls null for a plain connection */
+    record Target(InetSocketAddress address, MutualTls tls) implements Destination {
         @Override
         public MigrationTransport open(Hello hello, MigrationConfig config, long deadlineNanos, Checkpoint checkpoint)
                 throws MigrationFailure {
-            return TargetLink.connect(address, hello, config, deadlineNanos, checkpoint);
+            return TargetLink.connect(address, tls, hello, config, deadlineNanos, checkpoint);
         }
     }
 

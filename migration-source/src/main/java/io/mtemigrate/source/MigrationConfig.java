@@ -15,11 +15,12 @@ import java.util.function.LongSupplier;
  * @param maxRounds       give up after this many rounds after the first pass
  * @param timeout         give up when the whole migration takes longer; zero for no limit
  * @param maxInFlightBytes frames written but not yet on the wire, across all channels
+ * @param stallTimeout    give up when the target has taken no data for this long; zero to wait for ever
  * @param nanoClock       time source, {@code System::nanoTime} outside tests
  */
 public record MigrationConfig(Duration downtimeLimit, long maxBandwidth, int channels, boolean zstd,
                               boolean autoConverge, int maxRounds, Duration timeout, long maxInFlightBytes,
-                              LongSupplier nanoClock) {
+                              Duration stallTimeout, LongSupplier nanoClock) {
     public static final int THROTTLE_START = 20;
     public static final int THROTTLE_STEP = 10;
     public static final int THROTTLE_MAX = 99;
@@ -27,6 +28,7 @@ public record MigrationConfig(Duration downtimeLimit, long maxBandwidth, int cha
     public MigrationConfig {
         Objects.requireNonNull(downtimeLimit, "downtimeLimit");
         Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(stallTimeout, "stallTimeout");
         Objects.requireNonNull(nanoClock, "nanoClock");
         if (channels < 1 || channels > 16) {
             throw new IllegalArgumentException("channels must be 1..16, not " + channels);
@@ -41,38 +43,42 @@ public record MigrationConfig(Duration downtimeLimit, long maxBandwidth, int cha
 
     public static MigrationConfig defaults() {
         return new MigrationConfig(Duration.ofMillis(50), 0, 2, false, true, 30, Duration.ZERO, 64L << 20,
-                System::nanoTime);
+                Duration.ofSeconds(30), System::nanoTime);
     }
 
     public MigrationConfig withChannels(int n) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, n, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, n, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
     }
 
     public MigrationConfig withZstd(boolean on) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, on, autoConverge, maxRounds, timeout, maxInFlightBytes, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, on, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
     }
 
     public MigrationConfig withDowntimeLimit(Duration limit) {
-        return new MigrationConfig(limit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, nanoClock);
+        return new MigrationConfig(limit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
     }
 
     public MigrationConfig withMaxBandwidth(long bytesPerSecond) {
-        return new MigrationConfig(downtimeLimit, bytesPerSecond, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, nanoClock);
+        return new MigrationConfig(downtimeLimit, bytesPerSecond, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
     }
 
     public MigrationConfig withAutoConverge(boolean on) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, on, maxRounds, timeout, maxInFlightBytes, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, on, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
     }
 
     public MigrationConfig withMaxRounds(int rounds) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, rounds, timeout, maxInFlightBytes, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, rounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
     }
 
     public MigrationConfig withTimeout(Duration limit) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, limit, maxInFlightBytes, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, limit, maxInFlightBytes, stallTimeout, nanoClock);
+    }
+
+    public MigrationConfig withStallTimeout(Duration limit) {
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, limit, nanoClock);
     }
 
     public MigrationConfig withClock(LongSupplier clock) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, clock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, clock);
     }
 }

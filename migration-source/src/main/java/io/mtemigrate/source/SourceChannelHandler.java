@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 
+import javax.net.ssl.SSLException;
+
 /** Hands what the target sends on one channel to the link; the target sends only control messages. */
 final class SourceChannelHandler extends ChannelInboundHandlerAdapter {
     private final TargetLink link;
@@ -30,8 +32,20 @@ final class SourceChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        link.failed(new MigrationFailure("channel " + index + " failed: " + cause.getMessage(), false, cause));
+        String why = cause instanceof SSLException || cause.getCause() instanceof SSLException
+                ? "TLS with the target failed: " + describeTls(cause) : cause.getMessage();
+        link.failed(new MigrationFailure("channel " + index + " failed: " + why, false, cause));
         ctx.close();
+    }
+
+    /** The TLS reason, with a hint when the target refused this source's certificate after the handshake. */
+    static String describeTls(Throwable cause) {
+        Throwable tls = cause instanceof SSLException || cause.getCause() == null ? cause : cause.getCause();
+        String message = String.valueOf(tls.getMessage());
+        if (message.contains("fatal alert") && (message.contains("certificate") || message.contains("unknown_ca"))) {
+            return message + " (the target does not accept this source's certificate)";
+        }
+        return message;
     }
 
     @Override

@@ -1,8 +1,10 @@
 package io.mtemigrate.source;
 
 import com.google.protobuf.ByteString;
+import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Hello;
 import io.mtemigrate.tagstream.frame.ControlFrames;
 import io.mtemigrate.tagstream.frame.FrameDecoder;
@@ -19,8 +21,11 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -42,11 +47,14 @@ final class TargetLink implements MigrationTransport {
     private final AtomicLong bytesWritten = new AtomicLong();
     private final LongSupplier clock;
     private final long maxBandwidth;
+    private final long stallTimeoutNanos;
     private long pacedUntilNanos;
     private volatile MigrationFailure failure;
     private volatile boolean closing;
 
-    private TargetLink(int channelCount, long maxInFlightBytes, long maxBandwidth, LongSupplier clock) {
+    private TargetLink(int channelCount, long maxInFlightBytes, long maxBandwidth, Duration stallTimeout,
+                       LongSupplier clock) {
+        this.stallTimeoutNanos = stallTimeout.toNanos();
         this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), NioIoHandler.newFactory());
         this.channels = new Channel[channelCount];
         this.budgetTotal = (int) Math.min(Integer.MAX_VALUE, maxInFlightBytes);
@@ -56,14 +64,14 @@ final class TargetLink implements MigrationTransport {
     }
 
     /** Connects every channel and says Hello on each; returns once the target accepted them all. */
-    static TargetLink connect(InetSocketAddress target, Hello hello, MigrationConfig config, long deadlineNanos,
+    static TargetLink connect(InetSocketAddress target, MutualTls tls, Hello hello, MigrationConfig config, long deadlineNanos,
                               Checkpoint checkpoint) throws MigrationFailure {
         TargetLink link = new TargetLink(config.channels(), config.maxInFlightBytes(), config.maxBandwidth(),
-                config.nanoClock());
+                config.stallTimeout(), config.nanoClock());
         try {
             ByteString session = hello.getSessionId();
             for (int i = 0; i < config.channels(); i++) {
-                link.open(i, target);
+                link.open(i, target, tls);
                 link.sendControl(i, ControlMessage.newBuilder().setHello(hello.toBuilder().setChannelIndex(i)
                         .setSessionId(session)).build());
                 ControlMessage answer = link.awaitControl(deadlineNanos, checkpoint);
@@ -84,7 +92,7 @@ final class TargetLink implements MigrationTransport {
                 : message.getBodyCase().name();
     }
 
-    private void open(int index, InetSocketAddress target) throws MigrationFailure {
+    private void open(int index, InetSocketAddress target, MutualTls tls) throws MigrationFailure {
         ChannelFuture connect = new Bootstrap()
                 .group(group)
                 .channel(NioSocketChannel.class)
@@ -97,6 +105,9 @@ final class TargetLink implements MigrationTransport {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc(), target.getHostString(), target.getPort()));
+                        }
                         ch.pipeline().addLast(new FrameDecoder(Protocol.LIMITS))
                                 .addLast(new SourceChannelHandler(TargetLink.this, index));
                     }
@@ -108,6 +119,15 @@ final class TargetLink implements MigrationTransport {
                     + target.getPort() + ": " + (cause == null ? "unknown error" : cause.getMessage()), false, cause);
         }
         channels[index] = connect.channel();
+        if (tls != null) {
+            Future<Channel> handshake = connect.channel().pipeline().get(SslHandler.class).handshakeFuture()
+                    .awaitUninterruptibly();
+            if (!handshake.isSuccess()) {
+                throw new MigrationFailure("TLS handshake with the target at " + target.getHostString() + ":"
+                        + target.getPort() + " failed: " + SourceChannelHandler.describeTls(handshake.cause()),
+                        false, handshake.cause());
+            }
+        }
     }
 
     @Override
@@ -125,9 +145,11 @@ final class TargetLink implements MigrationTransport {
     public void send(int index, ByteBuf frame, Checkpoint checkpoint) throws MigrationFailure {
         int size = frame.readableBytes();
         try {
+            StallWatch stall = new StallWatch();
             while (!budget.tryAcquire(size, 50, TimeUnit.MILLISECONDS)) {
                 checkpoint.check();
                 throwIfFailed();
+                stall.check();
             }
         } catch (InterruptedException e) {
             frame.release();
@@ -147,6 +169,25 @@ final class TargetLink implements MigrationTransport {
                         false, f.cause()));
             }
         });
+    }
+
+    /** Fails a wait during which not one byte reached the wire for the stall timeout. */
+    private final class StallWatch {
+        private long since = clock.getAsLong();
+        private long written = bytesWritten.get();
+
+        void check() throws MigrationFailure {
+            long now = clock.getAsLong();
+            long current = bytesWritten.get();
+            if (current != written) {
+                written = current;
+                since = now;
+            } else if (stallTimeoutNanos > 0 && now - since > stallTimeoutNanos) {
+                throw new MigrationFailure("the target has taken no data for " + stallTimeoutNanos / 1_000_000_000L
+                        + " s (stalled target or broken network); " + (budgetTotal - budget.availablePermits())
+                        + " bytes were waiting to be sent").withCode(ErrorCode.ERROR_CODE_TIMEOUT);
+            }
+        }
     }
 
     private void pace(int size) {
@@ -180,9 +221,11 @@ final class TargetLink implements MigrationTransport {
     /** Waits until everything written has left for the wire. */
     @Override
     public void drain(Checkpoint checkpoint) throws MigrationFailure {
+        StallWatch stall = new StallWatch();
         while (budget.availablePermits() < budgetTotal) {
             checkpoint.check();
             throwIfFailed();
+            stall.check();
             LockSupport.parkNanos(100_000);
         }
     }

@@ -15,6 +15,9 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
+import javax.net.ssl.SSLException;
+import java.util.concurrent.TimeUnit;
+
 /**
  * One connection of a migration. The first frame must be a Hello; channel 0 then carries the control messages of
  * the session and pages, the others pages and their round ends.
@@ -30,6 +33,17 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
 
     TargetChannelHandler(TargetServer server) {
         this.server = server;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        long timeout = server.config().handshakeTimeout().toMillis();
+        ctx.executor().schedule(() -> {
+            if (session == null && ctx.channel().isActive()) {
+                refuse(ctx, "no Hello within " + timeout + " ms");
+            }
+        }, timeout, TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
     }
 
     @Override
@@ -122,6 +136,10 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (session == null && (cause instanceof SSLException || cause.getCause() instanceof SSLException)) {
+            refuse(ctx, "TLS handshake failed: " + (cause instanceof SSLException ? cause : cause.getCause()).getMessage());
+            return;
+        }
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (root instanceof FrameException) {
             fail(ctx, ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, root.getMessage());
@@ -130,6 +148,11 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
         } else {
             fail(ctx, ErrorCode.ERROR_CODE_INTERNAL, "target error: " + root);
         }
+    }
+
+    private void refuse(ChannelHandlerContext ctx, String reason) {
+        server.listener().onRefusedConnection(String.valueOf(ctx.channel().remoteAddress()), reason);
+        ctx.close();
     }
 
     @Override

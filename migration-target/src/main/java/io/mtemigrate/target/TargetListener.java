@@ -16,5 +16,12 @@ public interface TargetListener {
     default void onFailed(String reason) {
     }
 
+    /**
+     * A connection was closed before it joined a migration: failed authentication, no Hello in time, or too many
+     * connections. Nothing was received from it; it is not a failed migration.
+     */
+    default void onRefusedConnection(String peer, String reason) {
+    }
+
     TargetListener CLOSE_ON_ARRIVAL = vm -> vm.machine().close();
 }

@@ -44,6 +44,10 @@ public final class TargetServer implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
     private TargetServer(TargetConfig config, TargetListener listener) throws InterruptedException {
+        String refusal = config.refusalToListen();
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
+        }
         this.config = config;
         this.listener = listener;
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -68,7 +72,17 @@ public final class TargetServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            // A peer that opens connections and never speaks must not exhaust the host.
+                            if (connections.size() >= config.maxConnections()) {
+                                listener.onRefusedConnection(String.valueOf(ch.remoteAddress()), "more than "
+                                        + config.maxConnections() + " connections at once");
+                                ch.close();
+                                return;
+                            }
                             connections.add(ch);
+                            if (config.tls() != null) {
+                                ch.pipeline().addLast(new TlsGate(config.tls(), listener));
+                            }
                             ch.pipeline()
                                     .addLast(new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
                                     .addLast(new FrameDecoder(Protocol.LIMITS))
@@ -133,7 +147,11 @@ public final class TargetServer implements AutoCloseable {
         return listener;
     }
 
-    TargetSession newSession(ByteString id, int channels) {
+    synchronized TargetSession newSession(ByteString id, int channels) {
+        if (sessions.size() >= config.maxMigrations()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_BUSY, "this target already receives "
+                    + sessions.size() + " migration(s), its limit");
+        }
         TargetSession session = new TargetSession(id, channels, config, listener, memorySource(),
                 s -> sessions.remove(s.id(), s));
         if (sessions.putIfAbsent(id, session) != null) {
