@@ -46,11 +46,11 @@ final class SourceCommand implements Callable<Integer> {
         MachineSpec machineSpec = vm.spec(spec.commandLine());
         MigrationConfig config = migration.config(spec.commandLine());
         tls.requireAuthenticationBeyondLoopback(spec.commandLine(), connect, "--connect " + connect);
-        MutualTls.Credentials credentials = tls.load(spec.commandLine());
-        Destination destination = credentials == null ? Destination.target(connect.address())
-                : Destination.target(connect.address(), credentials.client(TlsOptions.handshakeTimeout()));
+        MutualTls clientTls = tls.client(spec.commandLine());
+        Destination destination = clientTls == null ? Destination.target(connect.address())
+                : Destination.target(connect.address(), clientTls);
         return migrate(machineSpec, config, destination, "migrating to " + connect
-                + (credentials == null ? "" : " over mutual TLS"), output);
+                + (clientTls == null ? "" : " over mutual TLS"), output);
     }
 
     /** Boots, migrates to {@code destination}, reports; shared with record. */

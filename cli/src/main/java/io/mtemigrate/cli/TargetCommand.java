@@ -77,13 +77,13 @@ final class TargetCommand implements Callable<Integer> {
         if (handshakeTimeout.isZero()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--handshake-timeout must be positive");
         }
-        MutualTls.Credentials credentials = tls.load(spec.commandLine());
+        MutualTls serverTls = tls.server(spec.commandLine(), handshakeTimeout);
         Console console = new Console(output);
         ArrivalQueue arrivals = new ArrivalQueue(console);
         TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
                 .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withPrealloc(prealloc, preallocPageSize)
                 .withMaxMigrations(maxMigrations).withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure)
-                .withTls(credentials == null ? null : credentials.server(handshakeTimeout));
+                .withTls(serverTls);
         TargetServer server;
         try {
             server = TargetServer.start(config, arrivals);
@@ -95,7 +95,7 @@ final class TargetCommand implements Callable<Integer> {
                 console.say("committed %s of guest memory in %d ms", Units.bytes(prealloc), server.preallocMillis());
             }
             console.say("listening on %s:%d%s", listen.host(), server.port(),
-                    credentials == null ? "" : " (mutual TLS: sources need a certificate from the trusted CA)");
+                    serverTls == null ? "" : " (mutual TLS: sources need a certificate from the trusted CA)");
             while (true) {
                 Object event = arrivals.next();
                 MigrationReport report = event instanceof ArrivedVm vm ? runArrived(vm, console)

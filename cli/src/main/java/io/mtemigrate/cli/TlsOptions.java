@@ -30,7 +30,7 @@ final class TlsOptions {
     }
 
     /** The credentials, or null without TLS; all three files or none. */
-    MutualTls.Credentials load(CommandLine commandLine) {
+    private MutualTls.Credentials load(CommandLine commandLine) {
         if (!enabled()) {
             return null;
         }
@@ -54,7 +54,23 @@ final class TlsOptions {
         }
     }
 
-    static Duration handshakeTimeout() {
-        return Duration.ofSeconds(10);
+    /** The target's TLS, or null without. */
+    MutualTls server(CommandLine commandLine, Duration handshakeTimeout) {
+        MutualTls.Credentials credentials = load(commandLine);
+        return credentials == null ? null : setUp(() -> credentials.server(handshakeTimeout));
+    }
+
+    /** The source's TLS, or null without. */
+    MutualTls client(CommandLine commandLine) {
+        MutualTls.Credentials credentials = load(commandLine);
+        return credentials == null ? null : setUp(() -> credentials.client(Duration.ofSeconds(10)));
+    }
+
+    private static MutualTls setUp(java.util.function.Supplier<MutualTls> build) {
+        try {
+            return build.get();
+        } catch (MutualTls.TlsSetupException e) {
+            throw new CliException(e.getMessage(), e);
+        }
     }
 }

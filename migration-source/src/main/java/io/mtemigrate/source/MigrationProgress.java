@@ -9,7 +9,9 @@ package io.mtemigrate.source;
  * @param bandwidth          bytes per second measured on the wire
  * @param expectedDowntimeMs what stop-and-copy would take now
  * @param ramPercent         share of RAM sent in the first pass (100 once it is done)
+ * @param bytesInFlight      frames handed to the transport that have not yet left for the wire
  */
 public record MigrationProgress(Phase phase, int round, long bytesSent, long remainingDirtyBytes, long dirtyRate,
-                                long bandwidth, long expectedDowntimeMs, int throttle, int ramPercent) {
+                                long bandwidth, long expectedDowntimeMs, int throttle, int ramPercent,
+                                long bytesInFlight) {
 }

@@ -80,7 +80,7 @@ final class MigrationStats {
         int percent = phase == Phase.FIRST_PASS && totalPages > 0
                 ? (int) (sender.pagesSentInPass() * 100 / totalPages) : 100;
         listener.onProgress(new MigrationProgress(phase, round, link.bytesWritten(), dirtyBytes, dirtyRate, bandwidth,
-                ConvergencePolicy.expectedDowntimeMs(dirtyBytes, bandwidth), throttle, percent));
+                ConvergencePolicy.expectedDowntimeMs(dirtyBytes, bandwidth), throttle, percent, link.bytesInFlight()));
         bytesOnWire = link.bytesWritten();
         counters = sender.total();
     }

@@ -20,10 +20,16 @@ interface MigrationTransport extends AutoCloseable {
 
     ControlMessage awaitControl(long deadlineNanos, Checkpoint checkpoint) throws MigrationFailure;
 
-    /** Waits until everything sent has left. */
-    void drain(Checkpoint checkpoint) throws MigrationFailure;
-
     long bytesWritten();
+
+    /** Waits until the target has received and applied every page of {@code round} (a recording does not wait). */
+    default void awaitRoundReceived(long round, Checkpoint checkpoint) throws MigrationFailure {
+    }
+
+    /** Bytes handed to {@link #send} that have not yet left for the wire; bounded by the in-flight budget. */
+    default long bytesInFlight() {
+        return 0;
+    }
 
     void throwIfFailed() throws MigrationFailure;
 

@@ -106,8 +106,9 @@ public final class SourceMigration {
                 stats.maybeReport(listener, phase, 0, link, sender, vm.throttle());
             });
             sender.endRound(0);
-            // Frames still queued count as sent for the bandwidth but would land in the downtime: wait for them.
-            link.drain(checkpoint);
+            // Frames still queued, here or in socket buffers, count as sent for the bandwidth but would land in
+            // the downtime: wait until the target has them.
+            link.awaitRoundReceived(0, checkpoint);
 
             long[][] dirty = newBitmaps(sender);
             ConvergencePolicy policy = new ConvergencePolicy(config, start);
@@ -134,8 +135,8 @@ public final class SourceMigration {
                     stats.maybeReport(listener, phase, current, link, sender, vm.throttle());
                 });
                 sender.endRound(round);
+                link.awaitRoundReceived(round, checkpoint);
                 round++;
-                link.drain(checkpoint);
             }
 
             enter(Phase.STOP_AND_COPY, link, sender, round, vm.throttle());

@@ -120,10 +120,6 @@ final class StreamFileTransport implements MigrationTransport {
     }
 
     @Override
-    public void drain(Checkpoint checkpoint) {
-    }
-
-    @Override
     public long bytesWritten() {
         return bytesWritten;
     }

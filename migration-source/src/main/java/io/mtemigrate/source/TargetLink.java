@@ -39,12 +39,20 @@ import java.util.function.LongSupplier;
  * however fast the producer is; control messages from the target queue up for the migration thread.
  */
 final class TargetLink implements MigrationTransport {
+    /** Frames are flushed once this much is queued on a channel: a batch frame's worth. */
+    private static final int FLUSH_BYTES = Protocol.BATCH_BYTES;
+    private static final long PACING_SLACK_NANOS = 10_000_000;
     private final EventLoopGroup group;
     private final Channel[] channels;
+    /** Bytes written to each channel since its last flush; touched by the migration thread only. */
+    private final int[] unflushed;
+    @SuppressWarnings("unchecked")
+    private final Future<Channel>[] handshakes;
     private final LinkedBlockingQueue<ControlMessage> control = new LinkedBlockingQueue<>();
     private final Semaphore budget;
     private final int budgetTotal;
     private final AtomicLong bytesWritten = new AtomicLong();
+    private final AtomicLong roundReceived = new AtomicLong(-1);
     private final LongSupplier clock;
     private final long maxBandwidth;
     private final long stallTimeoutNanos;
@@ -57,6 +65,8 @@ final class TargetLink implements MigrationTransport {
         this.stallTimeoutNanos = stallTimeout.toNanos();
         this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), NioIoHandler.newFactory());
         this.channels = new Channel[channelCount];
+        this.unflushed = new int[channelCount];
+        this.handshakes = new Future[channelCount];
         this.budgetTotal = (int) Math.min(Integer.MAX_VALUE, maxInFlightBytes);
         this.budget = new Semaphore(budgetTotal);
         this.maxBandwidth = maxBandwidth;
@@ -106,7 +116,9 @@ final class TargetLink implements MigrationTransport {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (tls != null) {
-                            ch.pipeline().addLast(tls.newHandler(ch.alloc(), target.getHostString(), target.getPort()));
+                            SslHandler handler = tls.newHandler(ch.alloc(), target.getHostString(), target.getPort());
+                            handshakes[index] = handler.handshakeFuture();
+                            ch.pipeline().addLast(handler);
                         }
                         ch.pipeline().addLast(new FrameDecoder(Protocol.LIMITS))
                                 .addLast(new SourceChannelHandler(TargetLink.this, index));
@@ -120,8 +132,8 @@ final class TargetLink implements MigrationTransport {
         }
         channels[index] = connect.channel();
         if (tls != null) {
-            Future<Channel> handshake = connect.channel().pipeline().get(SslHandler.class).handshakeFuture()
-                    .awaitUninterruptibly();
+            // The handler's own future: a target that closes at once has already emptied the pipeline.
+            Future<Channel> handshake = handshakes[index].awaitUninterruptibly();
             if (!handshake.isSuccess()) {
                 throw new MigrationFailure("TLS handshake with the target at " + target.getHostString() + ":"
                         + target.getPort() + " failed: " + SourceChannelHandler.describeTls(handshake.cause()),
@@ -146,10 +158,14 @@ final class TargetLink implements MigrationTransport {
         int size = frame.readableBytes();
         try {
             StallWatch stall = new StallWatch();
-            while (!budget.tryAcquire(size, 50, TimeUnit.MILLISECONDS)) {
-                checkpoint.check();
-                throwIfFailed();
-                stall.check();
+            if (!budget.tryAcquire(size)) {
+                // Room comes back only as written frames leave: let the unflushed ones go first.
+                flushAll();
+                while (!budget.tryAcquire(size, 50, TimeUnit.MILLISECONDS)) {
+                    checkpoint.check();
+                    throwIfFailed();
+                    stall.check();
+                }
             }
         } catch (InterruptedException e) {
             frame.release();
@@ -160,7 +176,11 @@ final class TargetLink implements MigrationTransport {
             throw e;
         }
         pace(size);
-        channels[index].writeAndFlush(frame).addListener(f -> {
+        // Writes without a flush queue on the channel without waking its event loop; one flush then hands many
+        // frames to the kernel in one gathering write. Small frames (scattered dirty pages) would otherwise cost
+        // a wake-up and a system call each.
+        Channel channel = channels[index];
+        channel.write(frame).addListener(f -> {
             budget.release(size);
             if (f.isSuccess()) {
                 bytesWritten.addAndGet(size);
@@ -169,6 +189,24 @@ final class TargetLink implements MigrationTransport {
                         false, f.cause()));
             }
         });
+        unflushed[index] += size;
+        if (unflushed[index] >= FLUSH_BYTES) {
+            flush(index);
+        }
+    }
+
+    private void flush(int index) {
+        unflushed[index] = 0;
+        channels[index].flush();
+    }
+
+    /** Hands every written frame to the kernel; before any wait for the target, so it has everything to answer. */
+    private void flushAll() {
+        for (int i = 0; i < channels.length; i++) {
+            if (unflushed[i] > 0) {
+                flush(i);
+            }
+        }
     }
 
     /** Fails a wait during which not one byte reached the wire for the stall timeout. */
@@ -183,9 +221,13 @@ final class TargetLink implements MigrationTransport {
                 written = current;
                 since = now;
             } else if (stallTimeoutNanos > 0 && now - since > stallTimeoutNanos) {
-                throw new MigrationFailure("the target has taken no data for " + stallTimeoutNanos / 1_000_000_000L
-                        + " s (stalled target or broken network); " + (budgetTotal - budget.availablePermits())
-                        + " bytes were waiting to be sent").withCode(ErrorCode.ERROR_CODE_TIMEOUT);
+                long waiting = bytesInFlight();
+                long seconds = stallTimeoutNanos / 1_000_000_000L;
+                throw new MigrationFailure(waiting > 0
+                        ? "the target has taken no data for " + seconds + " s (stalled target or broken network); "
+                                + waiting + " bytes were waiting to be sent"
+                        : "the target has not answered for " + seconds + " s (stalled target or broken network)")
+                        .withCode(ErrorCode.ERROR_CODE_TIMEOUT);
             }
         }
     }
@@ -195,7 +237,9 @@ final class TargetLink implements MigrationTransport {
             return;
         }
         long now = clock.getAsLong();
-        pacedUntilNanos = Math.max(pacedUntilNanos, now) + size * 1_000_000_000L / maxBandwidth;
+        // A park oversleeps by tens of microseconds, longer than a small frame's share of a second: keep the debt
+        // for up to PACING_SLACK so later frames catch up instead of every oversleep lowering the rate.
+        pacedUntilNanos = Math.max(pacedUntilNanos, now - PACING_SLACK_NANOS) + size * 1_000_000_000L / maxBandwidth;
         while (pacedUntilNanos - clock.getAsLong() > 0 && failure == null) {
             LockSupport.parkNanos(pacedUntilNanos - clock.getAsLong());
         }
@@ -216,18 +260,12 @@ final class TargetLink implements MigrationTransport {
     @Override
     public void sendControl(int index, ControlMessage message) throws MigrationFailure {
         send(index, ControlFrames.encode(alloc(), message, Protocol.LIMITS), Checkpoint.NONE);
+        flush(index);
     }
 
-    /** Waits until everything written has left for the wire. */
     @Override
-    public void drain(Checkpoint checkpoint) throws MigrationFailure {
-        StallWatch stall = new StallWatch();
-        while (budget.availablePermits() < budgetTotal) {
-            checkpoint.check();
-            throwIfFailed();
-            stall.check();
-            LockSupport.parkNanos(100_000);
-        }
+    public long bytesInFlight() {
+        return budgetTotal - budget.availablePermits();
     }
 
     @Override
@@ -237,6 +275,11 @@ final class TargetLink implements MigrationTransport {
 
     @Override
     public ControlMessage awaitControl(long deadlineNanos, Checkpoint checkpoint) throws MigrationFailure {
+        flushAll();
+        // A target that stopped reading must not keep a paused guest waiting for the whole migration timeout.
+        // The kernel's socket buffers may hold the last frames, so "everything written" does not mean "read":
+        // silence counts as a stall too. The target answers each step within moments when it is alive.
+        StallWatch stall = new StallWatch();
         while (true) {
             ControlMessage message;
             try {
@@ -253,6 +296,7 @@ final class TargetLink implements MigrationTransport {
             }
             throwIfFailed();
             checkpoint.check();
+            stall.check();
             if (deadlineNanos != 0 && clock.getAsLong() - deadlineNanos > 0) {
                 throw new MigrationFailure("the target did not answer in time");
             }
@@ -260,7 +304,23 @@ final class TargetLink implements MigrationTransport {
     }
 
     void received(ControlMessage message) {
-        control.add(message);
+        if (message.hasRoundReceived()) {
+            roundReceived.accumulateAndGet(message.getRoundReceived().getRound(), Math::max);
+        } else {
+            control.add(message);
+        }
+    }
+
+    @Override
+    public void awaitRoundReceived(long round, Checkpoint checkpoint) throws MigrationFailure {
+        flushAll();
+        StallWatch stall = new StallWatch();
+        while (roundReceived.get() < round) {
+            checkpoint.check();
+            throwIfFailed();
+            stall.check();
+            LockSupport.parkNanos(100_000);
+        }
     }
 
     void failed(MigrationFailure cause) {

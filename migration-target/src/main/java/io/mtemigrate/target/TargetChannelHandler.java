@@ -16,6 +16,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 import javax.net.ssl.SSLException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +31,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
     private TargetSession session;
     private int index = -1;
     private PageApplier applier;
+    private ScheduledFuture<?> helloTimeout;
 
     TargetChannelHandler(TargetServer server) {
         this.server = server;
@@ -38,7 +40,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         long timeout = server.config().handshakeTimeout().toMillis();
-        ctx.executor().schedule(() -> {
+        helloTimeout = ctx.executor().schedule(() -> {
             if (session == null && ctx.channel().isActive()) {
                 refuse(ctx, "no Hello within " + timeout + " ms");
             }
@@ -109,6 +111,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
         joined.attach(channelIndex, ctx.channel());
         session = joined;
         index = channelIndex;
+        helloTimeout.cancel(false);
         ctx.writeAndFlush(ControlMessage.newBuilder().setHelloAccept(HelloAccept.newBuilder()
                 .setProtocolVersion(version).setAgreed(offered.toBuilder().setMaxChannels(MAX_CHANNELS))
                 .setSessionId(hello.getSessionId()).setSoftware(Protocol.SOFTWARE)).build());
@@ -118,8 +121,11 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
         if (session != null && index >= 0) {
             session.abort(reason, code);
         } else {
+            // Not a migration yet (a refused Hello, a busy target, garbage): a `--once` target must not end over
+            // it, nor a peer fill the reports with failures.
             ctx.writeAndFlush(Protocol.error(code, reason)).addListener(f -> ctx.close());
-            server.listener().onFailed(reason);
+            server.listener().onRefusedConnection(String.valueOf(ctx.channel().remoteAddress()),
+                    code.name().replace("ERROR_CODE_", "") + ": " + reason);
         }
     }
 
@@ -157,6 +163,9 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (helloTimeout != null) {
+            helloTimeout.cancel(false);
+        }
         if (session != null) {
             session.channelClosed(index);
         }

@@ -27,6 +27,7 @@ import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** A host that accepts migrations: binds, keeps listening after failed ones, and hands arrived guests to its listener. */
@@ -42,6 +43,8 @@ public final class TargetServer implements AutoCloseable {
     private final AtomicReference<HostMemory> preallocated = new AtomicReference<>();
     private final long preallocMillis;
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    /** Reserved before a connection is admitted, so connections accepted on different event loops cannot overshoot. */
+    private final AtomicInteger openConnections = new AtomicInteger();
 
     private TargetServer(TargetConfig config, TargetListener listener) throws InterruptedException {
         String refusal = config.refusalToListen();
@@ -73,12 +76,14 @@ public final class TargetServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             // A peer that opens connections and never speaks must not exhaust the host.
-                            if (connections.size() >= config.maxConnections()) {
+                            if (openConnections.incrementAndGet() > config.maxConnections()) {
+                                openConnections.decrementAndGet();
                                 listener.onRefusedConnection(String.valueOf(ch.remoteAddress()), "more than "
                                         + config.maxConnections() + " connections at once");
                                 ch.close();
                                 return;
                             }
+                            ch.closeFuture().addListener(f -> openConnections.decrementAndGet());
                             connections.add(ch);
                             if (config.tls() != null) {
                                 ch.pipeline().addLast(new TlsGate(config.tls(), listener));

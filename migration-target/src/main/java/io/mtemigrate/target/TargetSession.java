@@ -12,6 +12,7 @@ import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Ready;
 import io.mtemigrate.proto.Released;
 import io.mtemigrate.proto.RoundEnd;
+import io.mtemigrate.proto.RoundReceived;
 import io.mtemigrate.proto.VmLayout;
 import io.mtemigrate.tagstream.frame.PageBatch;
 import io.mtemigrate.vmsim.KvmException;
@@ -55,6 +56,7 @@ final class TargetSession {
     private PageBits[] touched;
     private VcpuState[] vcpuStates;
     private long[] lastRoundEnded;
+    private long roundReceived = -1;
     private Complete complete;
     private long downtimeStartNanos;
     private ArrivedVm arrived;
@@ -180,6 +182,12 @@ final class TargetSession {
                     + end.getRound() + " after round " + lastRoundEnded[channel]);
         }
         lastRoundEnded[channel] = end.getRound();
+        long everywhere = Arrays.stream(lastRoundEnded).min().orElse(-1);
+        if (state == SessionState.RECEIVING && everywhere > roundReceived) {
+            roundReceived = everywhere;
+            channels[0].writeAndFlush(ControlMessage.newBuilder()
+                    .setRoundReceived(RoundReceived.newBuilder().setRound(everywhere)).build());
+        }
         finishIfDrained();
     }
 
