@@ -177,6 +177,9 @@ class ProtocolMisuseTest {
                     new io.mtemigrate.vmsim.MteSysRegs(1, 0, 0, 0));
             client.send(ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(0, state)).build());
             client.send(ControlMessage.newBuilder().setRoundEnd(io.mtemigrate.proto.RoundEnd.newBuilder().setRound(0)).build());
+            ControlMessage received = (ControlMessage) client.next();
+            assertTrue(received.hasRoundReceived() && received.getRoundReceived().getRound() == 0,
+                    "the target confirms the round: " + received);
             client.send(ControlMessage.newBuilder().setComplete(Complete.newBuilder().setRamTagsDigest(42)).build());
             assertRefused(client, ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "differs from the source's");
         }

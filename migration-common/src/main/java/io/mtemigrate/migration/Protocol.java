@@ -21,9 +21,9 @@ public final class Protocol {
     }
 
     /**
-     * The channel that carries {@code page} of the slot at {@code slotIndex}. A page always travels on the same
-     * channel, and each channel is one ordered TCP stream, so a later copy of a page can never overtake an
-     * earlier one, with no barrier between rounds.
+     * The channel that carries the batch starting at {@code page} of the slot at {@code slotIndex}: batches spread
+     * evenly over the channels. Order needs no help from it: a page appears at most once per round, and the
+     * source starts a round only once the target has confirmed the previous one (RoundReceived).
      */
     public static int channelFor(int slotIndex, long page, int pagesPerBatch, int channels) {
         long group = page / pagesPerBatch + slotIndex * 7_919L;

@@ -31,10 +31,11 @@ final class PageSender implements AutoCloseable {
     private final PageDigests digests;
     private final PageBatchEncoder encoder;
     private final ByteBuffer tags;
-    private final ByteBuffer zeroPages;
     private final int pageSize;
     private final int tagsPerPage;
     private final int pagesPerBatch;
+    /** Pages one zero frame may carry, in whole batches. */
+    private final int maxZeroRun;
     private final BatchCounters total = new BatchCounters();
     private final long[] pagesThisRound;
     private long pagesSentInPass;
@@ -47,12 +48,12 @@ final class PageSender implements AutoCloseable {
         this.pageSize = vm.pageSize().bytes();
         this.tagsPerPage = vm.pageSize().tagsPerPage();
         this.pagesPerBatch = Protocol.pagesPerBatch(pageSize);
+        this.maxZeroRun = Protocol.LIMITS.maxPagesPerBatch() / pagesPerBatch * pagesPerBatch;
         EncoderConfig config = EncoderConfig.defaults().withLimits(Protocol.LIMITS);
         this.encoder = new PageBatchEncoder(zstd ? config.withPageCompression(Compression.zstd(1)) : config);
         // A VM without MTE sends all-zero tags, which cost one flag per page on the wire.
         this.tags = ByteBuffer.allocateDirect(pagesPerBatch * tagsPerPage).order(ByteOrder.LITTLE_ENDIAN);
         this.pagesThisRound = new long[link.channelCount()];
-        this.zeroPages = ByteBuffer.allocateDirect(pagesPerBatch * pageSize);
     }
 
     int slotCount() {
@@ -76,8 +77,17 @@ final class PageSender implements AutoCloseable {
         pagesSentInPass = 0;
         for (int s = 0; s < slots.size(); s++) {
             long pages = slotPages(s);
-            for (long first = 0; first < pages; first += pagesPerBatch) {
-                sendRun(s, first, (int) Math.min(pagesPerBatch, pages - first), round, checkpoint);
+            long first = 0;
+            while (first < pages) {
+                int count = (int) Math.min(pagesPerBatch, pages - first);
+                int holes = holeBatches(s, first, pages);
+                if (holes > 0) {
+                    count = (int) Math.min((long) holes * pagesPerBatch, pages - first);
+                    sendHoles(s, first, count, round, checkpoint);
+                } else {
+                    sendRun(s, first, count, round, checkpoint);
+                }
+                first += count;
             }
         }
     }
@@ -124,8 +134,13 @@ final class PageSender implements AutoCloseable {
     }
 
     private void sendRun(int slotIndex, long first, int count, long round, Checkpoint checkpoint) throws MigrationFailure {
-        checkpoint.check();
         UserMemoryRegion slot = slots.get(slotIndex);
+        long offset = slot.memoryOffset() + first * pageSize;
+        if (allHoles(slot, offset, count)) {
+            sendHoles(slotIndex, first, count, round, checkpoint);
+            return;
+        }
+        checkpoint.check();
         long ipa = slot.guestPhysAddr() + first * pageSize;
         long length = (long) count * pageSize;
         if (vm.mteEnabled()) {
@@ -135,26 +150,49 @@ final class PageSender implements AutoCloseable {
                         + " bytes at IPA 0x" + Long.toHexString(ipa));
             }
         }
-        long offset = slot.memoryOffset() + first * pageSize;
         ByteBuffer hashedTags = vm.mteEnabled() ? tags : null;
-        ByteBuf frame;
-        if (allHoles(slot, offset, count)) {
-            // Never-written pages are zero: encode them from a zero buffer instead of reading (and so committing)
-            // guest memory. A write that lands meanwhile marks the page dirty after its written bit, so it is sent
-            // again in a later round.
-            frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize, zeroPages, 0, tags, 0);
-            for (int i = 0; i < count; i++) {
-                digests.update(slotIndex, first + i,
-                        RamDigest.zeroPageHash(slot.slot(), first + i, pageSize, hashedTags, i * tagsPerPage));
+        ByteBuffer chunk = slot.memory().chunk(offset);
+        int inChunk = HostMemory.offsetInChunk(offset);
+        ByteBuf frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize, chunk, inChunk, tags, 0);
+        for (int i = 0; i < count; i++) {
+            digests.update(slotIndex, first + i, RamDigest.pageHash(slot.slot(), first + i, chunk,
+                    inChunk + i * pageSize, pageSize, hashedTags, i * tagsPerPage));
+        }
+        total.add(encoder.lastBatch());
+        int channel = Protocol.channelFor(slotIndex, first, pagesPerBatch, link.channelCount());
+        link.send(channel, frame, checkpoint);
+        pagesThisRound[channel] += count;
+        pagesSentInPass += count;
+    }
+
+    /** How many whole batches from {@code first} on are never-written memory, up to one frame's worth. */
+    private int holeBatches(int slotIndex, long first, long pages) {
+        UserMemoryRegion slot = slots.get(slotIndex);
+        int batches = 0;
+        long page = first;
+        while (page < pages && (long) (batches + 1) * pagesPerBatch <= maxZeroRun) {
+            int count = (int) Math.min(pagesPerBatch, pages - page);
+            if (!allHoles(slot, slot.memoryOffset() + page * pageSize, count)) {
+                break;
             }
-        } else {
-            ByteBuffer chunk = slot.memory().chunk(offset);
-            int inChunk = HostMemory.offsetInChunk(offset);
-            frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize, chunk, inChunk, tags, 0);
-            for (int i = 0; i < count; i++) {
-                digests.update(slotIndex, first + i, RamDigest.pageHash(slot.slot(), first + i, chunk,
-                        inChunk + i * pageSize, pageSize, hashedTags, i * tagsPerPage));
-            }
+            batches++;
+            page += count;
+        }
+        return batches;
+    }
+
+    /**
+     * Never-written, never-tagged pages: zero in data and tags, so neither read nor tag-copied (reading a tmpfs
+     * hole commits it). A write landing meanwhile marks the page written before its dirty bit, so it is sent
+     * again in a later round.
+     */
+    private void sendHoles(int slotIndex, long first, int count, long round, Checkpoint checkpoint) throws MigrationFailure {
+        checkpoint.check();
+        UserMemoryRegion slot = slots.get(slotIndex);
+        ByteBuf frame = encoder.encodeZeros(link.alloc(), slot.slot(), round, first, count, pageSize);
+        boolean mte = vm.mteEnabled();
+        for (int i = 0; i < count; i++) {
+            digests.update(slotIndex, first + i, RamDigest.zeroPageHash(slot.slot(), first + i, pageSize, mte));
         }
         total.add(encoder.lastBatch());
         int channel = Protocol.channelFor(slotIndex, first, pagesPerBatch, link.channelCount());

@@ -56,6 +56,9 @@ final class PageApplier {
         }
         HostMemory memory = slot.memory();
         boolean mte = vm.mteEnabled();
+        if (applyFreshZeros(batch, slotIndex, slot)) {
+            return batch.pageCount();
+        }
         boolean anyTags = false;
         for (int i = 0; i < batch.pageCount(); i++) {
             long page = batch.firstPage() + i;
@@ -109,6 +112,28 @@ final class PageApplier {
             digests.update(slotIndex, page, hash);
         }
         return batch.pageCount();
+    }
+
+    /**
+     * A batch without data or tag bytes is all zero pages; onto pages never touched here (which read as zero
+     * already) it needs nothing but the digest. False, having changed nothing, when that does not hold.
+     */
+    private boolean applyFreshZeros(PageBatch batch, int slotIndex, UserMemoryRegion slot) {
+        if (batch.pageDataBytes() != 0 || batch.tagBytes() != 0) {
+            return false;
+        }
+        PageBits pages = touched[slotIndex];
+        for (int i = 0; i < batch.pageCount(); i++) {
+            if (pages.get(batch.firstPage() + i)) {
+                return false;
+            }
+        }
+        boolean mte = vm.mteEnabled();
+        for (int i = 0; i < batch.pageCount(); i++) {
+            long page = batch.firstPage() + i;
+            digests.update(slotIndex, page, RamDigest.zeroPageHash(slot.slot(), page, pageSize, mte));
+        }
+        return true;
     }
 
     private static ByteBuffer tagBuffer(int bytes) {

@@ -119,6 +119,32 @@ public final class PageBatchEncoder implements AutoCloseable {
         }
     }
 
+    /**
+     * A frame for {@code pageCount} pages the caller knows to be zero in data and tags (never-written memory):
+     * only the header and one flag byte per page, without reading any page. Up to the limits' page count, so a
+     * large untouched region costs a handful of frames.
+     */
+    public ByteBuf encodeZeros(ByteBufAllocator alloc, int slot, long round, long firstPage, int pageCount, int pageSize) {
+        PageSize size = PageSize.ofBytes(pageSize);
+        if (pageCount < 1 || pageCount > limits.maxPagesPerBatch() || firstPage < 0 || round < 0) {
+            throw new IllegalArgumentException("a zero batch of " + pageCount + " pages from page " + firstPage
+                    + " in round " + round);
+        }
+        int frameLength = HEADER_LENGTH + pageCount + FrameLayout.CRC_LENGTH;
+        ByteBuf frame = alloc.buffer(frameLength);
+        // Flag 0 is DATA_ZERO with TagKind.ZERO.
+        frame.writeZero(HEADER_LENGTH + pageCount);
+        FrameLayout.setPrefix(frame, 0, frameLength, FrameLayout.TYPE_PAGE_BATCH);
+        frame.setIntLE(SLOT_OFFSET, slot);
+        frame.setIntLE(PAGE_COUNT_OFFSET, pageCount);
+        frame.setLongLE(ROUND_OFFSET, round);
+        frame.setLongLE(FIRST_PAGE_OFFSET, firstPage);
+        frame.setByte(PAGE_SHIFT_OFFSET, size.shift());
+        FrameLayout.appendCrc(frame, 0);
+        last.set(pageCount, pageCount, frameLength, 0, 0);
+        return frame;
+    }
+
     /** Counters of the frame {@link #encode} returned last; add them to a total, do not keep them. */
     public BatchCounters lastBatch() {
         return last;

@@ -9,6 +9,7 @@ import io.mtemigrate.tagstream.NoLeaks;
 import io.mtemigrate.tagstream.PageSize;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -60,6 +61,35 @@ class PageBatchEncoderTest {
             assertEquals(PageBatchLayout.HEADER_LENGTH + 64 + FrameLayout.CRC_LENGTH, frame.readableBytes());
             assertEquals(64, encoder.lastBatch().zeroPages());
             frame.release();
+        }
+    }
+
+    @Test
+    void shouldEncodeKnownZeroPagesAsOneFrameThatDecodesToZeroPages() {
+        int pages = FrameLimits.DEFAULT.maxPagesPerBatch();
+        try (PageBatchEncoder encoder = new PageBatchEncoder(EncoderConfig.defaults())) {
+            ByteBuf frame = encoder.encodeZeros(ALLOC, 3, 0, 1024, pages, 4096);
+            assertEquals(PageBatchLayout.HEADER_LENGTH + pages + FrameLayout.CRC_LENGTH, frame.readableBytes());
+            assertEquals(pages, encoder.lastBatch().zeroPages());
+            assertEquals(frame.readableBytes(), encoder.lastBatch().frameBytes());
+
+            EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(FrameLimits.DEFAULT));
+            channel.writeInbound(frame);
+            PageBatch batch = channel.readInbound();
+            try {
+                assertEquals(3, batch.slot());
+                assertEquals(1024, batch.firstPage());
+                assertEquals(pages, batch.pageCount());
+                assertEquals(0, batch.pageDataBytes());
+                assertEquals(0, batch.tagBytes());
+                for (int i = 0; i < pages; i++) {
+                    assertTrue(batch.isZeroPage(i), "page " + i);
+                }
+            } finally {
+                batch.release();
+                channel.finishAndReleaseAll();
+            }
+            assertThrows(IllegalArgumentException.class, () -> encoder.encodeZeros(ALLOC, 3, 0, 0, pages + 1, 4096));
         }
     }
 

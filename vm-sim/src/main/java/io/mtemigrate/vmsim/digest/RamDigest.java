@@ -13,10 +13,13 @@ public final class RamDigest {
 
     /** hashZeros of a 4K, 16K and 64K page, by page shift: the data hash of every zero page. */
     private static final long[] ZERO_DATA_HASHES = new long[17];
+    /** The same for the page's tags when all are zero. */
+    private static final long[] ZERO_TAG_HASHES = new long[17];
 
     static {
         for (int shift = 12; shift <= 16; shift += 2) {
             ZERO_DATA_HASHES[shift] = PageHash.hashZeros(1 << shift, DATA_SEED);
+            ZERO_TAG_HASHES[shift] = PageHash.hashZeros((1 << shift) >>> 4, TAG_SEED);
         }
     }
 
@@ -41,6 +44,18 @@ public final class RamDigest {
                 ? ZERO_DATA_HASHES[shift] : PageHash.hashZeros(pageSize, DATA_SEED);
         long tagHash = tags == null ? 0 : PageHash.hash(tags, tagOffset, pageSize >>> 4, TAG_SEED);
         return combine(slot, page, dataHash, tagHash);
+    }
+
+    /**
+     * The hash of a page whose data and tags are all zero, without reading either: equal to
+     * {@link #zeroPageHash(int, long, int, ByteBuffer, int)} over zero tags ({@code mte}) or no tags.
+     */
+    public static long zeroPageHash(int slot, long page, int pageSize, boolean mte) {
+        int shift = Integer.numberOfTrailingZeros(pageSize);
+        if (shift >= ZERO_DATA_HASHES.length || ZERO_DATA_HASHES[shift] == 0) {
+            return zeroPageHash(slot, page, pageSize, mte ? ByteBuffer.allocate(pageSize >>> 4) : null, 0);
+        }
+        return combine(slot, page, ZERO_DATA_HASHES[shift], mte ? ZERO_TAG_HASHES[shift] : 0);
     }
 
     private static long combine(int slot, long page, long dataHash, long tagHash) {

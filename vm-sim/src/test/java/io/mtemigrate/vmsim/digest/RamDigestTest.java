@@ -62,6 +62,18 @@ class RamDigestTest {
     }
 
     @Test
+    void shouldHashAZeroPageWithoutBuffersLikeOneWithZeroBuffers() {
+        for (int pageSize : new int[]{4096, 16384, 65536}) {
+            ByteBuffer zeros = ByteBuffer.allocateDirect(pageSize).order(ByteOrder.LITTLE_ENDIAN);
+            assertEquals(RamDigest.pageHash(3, 77, zeros, 0, pageSize, zeros, 0),
+                    RamDigest.zeroPageHash(3, 77, pageSize, true), "MTE, " + pageSize);
+            assertEquals(RamDigest.pageHash(3, 77, zeros, 0, pageSize, null, 0),
+                    RamDigest.zeroPageHash(3, 77, pageSize, false), "no MTE, " + pageSize);
+        }
+        assertNotEquals(RamDigest.zeroPageHash(3, 77, 4096, true), RamDigest.zeroPageHash(3, 78, 4096, true));
+    }
+
+    @Test
     void shouldNotDependOnTheBufferByteOrder() {
         ByteBuffer little = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < 4096; i++) {
