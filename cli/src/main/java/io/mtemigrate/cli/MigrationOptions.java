@@ -35,6 +35,10 @@ final class MigrationOptions {
             description = "Give up when the target has taken no data for this long; 0 waits for ever (default: ${DEFAULT-VALUE}).")
     Duration stallTimeout;
 
+    @Option(names = "--max-in-flight", paramLabel = "SIZE", defaultValue = "64M", converter = Converters.Size.class,
+            description = "Frames the source holds that have not reached the socket yet; bounds its memory (default: ${DEFAULT-VALUE}).")
+    long maxInFlight;
+
     MigrationConfig config(CommandLine commandLine) {
         if (channels < 1 || channels > 16) {
             throw new CommandLine.ParameterException(commandLine, "--channels must be 1..16, not " + channels);
@@ -45,11 +49,14 @@ final class MigrationOptions {
         if (!compress.equals("none") && !compress.equals("zstd")) {
             throw new CommandLine.ParameterException(commandLine, "--compress must be none or zstd, not '" + compress + "'");
         }
+        if (maxInFlight < (1 << 20)) {
+            throw new CommandLine.ParameterException(commandLine, "--max-in-flight must be at least 1M");
+        }
         if (maxRounds < 1) {
             throw new CommandLine.ParameterException(commandLine, "--max-rounds must be at least 1");
         }
         return MigrationConfig.defaults().withChannels(channels).withDowntimeLimit(Duration.ofMillis(downtimeMs))
                 .withMaxBandwidth(maxBandwidth).withZstd(compress.equals("zstd")).withAutoConverge(!noAutoConverge)
-                .withMaxRounds(maxRounds).withTimeout(timeout).withStallTimeout(stallTimeout);
+                .withMaxRounds(maxRounds).withTimeout(timeout).withStallTimeout(stallTimeout).withMaxInFlight(maxInFlight);
     }
 }

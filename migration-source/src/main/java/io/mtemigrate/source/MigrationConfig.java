@@ -78,6 +78,10 @@ public record MigrationConfig(Duration downtimeLimit, long maxBandwidth, int cha
         return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, limit, nanoClock);
     }
 
+    public MigrationConfig withMaxInFlight(long bytes) {
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, bytes, stallTimeout, nanoClock);
+    }
+
     public MigrationConfig withClock(LongSupplier clock) {
         return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, clock);
     }

@@ -158,6 +158,10 @@ final class PageSender implements AutoCloseable {
             digests.update(slotIndex, first + i, RamDigest.pageHash(slot.slot(), first + i, chunk,
                     inChunk + i * pageSize, pageSize, hashedTags, i * tagsPerPage));
         }
+        ship(slotIndex, first, count, frame, checkpoint);
+    }
+
+    private void ship(int slotIndex, long first, int count, ByteBuf frame, Checkpoint checkpoint) throws MigrationFailure {
         total.add(encoder.lastBatch());
         int channel = Protocol.channelFor(slotIndex, first, pagesPerBatch, link.channelCount());
         link.send(channel, frame, checkpoint);
@@ -194,11 +198,7 @@ final class PageSender implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             digests.update(slotIndex, first + i, RamDigest.zeroPageHash(slot.slot(), first + i, pageSize, mte));
         }
-        total.add(encoder.lastBatch());
-        int channel = Protocol.channelFor(slotIndex, first, pagesPerBatch, link.channelCount());
-        link.send(channel, frame, checkpoint);
-        pagesThisRound[channel] += count;
-        pagesSentInPass += count;
+        ship(slotIndex, first, count, frame, checkpoint);
     }
 
     private boolean allHoles(UserMemoryRegion slot, long offset, int count) {

@@ -93,20 +93,8 @@ public final class PageBatchEncoder implements AutoCloseable {
             int batchFlags = compressTagSection(alloc, frame, tagStart, tagRawLength);
             int tagLength = frame.writerIndex() - tagStart;
 
-            int frameLength = frame.writerIndex() + FrameLayout.CRC_LENGTH;
-            FrameLayout.setPrefix(frame, 0, frameLength, FrameLayout.TYPE_PAGE_BATCH);
-            frame.setIntLE(SLOT_OFFSET, slot);
-            frame.setIntLE(PAGE_COUNT_OFFSET, pageCount);
-            frame.setLongLE(ROUND_OFFSET, round);
-            frame.setLongLE(FIRST_PAGE_OFFSET, firstPage);
-            frame.setByte(PAGE_SHIFT_OFFSET, size.shift());
-            frame.setByte(BATCH_FLAGS_OFFSET, batchFlags);
-            frame.setShortLE(BATCH_RESERVED_OFFSET, 0);
-            frame.setIntLE(DATA_LENGTH_OFFSET, dataLength);
-            frame.setIntLE(TAG_LENGTH_OFFSET, tagLength);
-            frame.setIntLE(TAG_RAW_LENGTH_OFFSET, tagRawLength);
-            FrameLayout.appendCrc(frame, 0);
-
+            int frameLength = finish(frame, slot, round, firstPage, pageCount, size, batchFlags, dataLength, tagLength,
+                    tagRawLength);
             last.set(pageCount, zeroPages, frameLength, dataLength, tagLength);
             done = true;
             return frame;
@@ -130,19 +118,31 @@ public final class PageBatchEncoder implements AutoCloseable {
             throw new IllegalArgumentException("a zero batch of " + pageCount + " pages from page " + firstPage
                     + " in round " + round);
         }
-        int frameLength = HEADER_LENGTH + pageCount + FrameLayout.CRC_LENGTH;
-        ByteBuf frame = alloc.buffer(frameLength);
+        ByteBuf frame = alloc.buffer(HEADER_LENGTH + pageCount + FrameLayout.CRC_LENGTH);
         // Flag 0 is DATA_ZERO with TagKind.ZERO.
         frame.writeZero(HEADER_LENGTH + pageCount);
+        int frameLength = finish(frame, slot, round, firstPage, pageCount, size, 0, 0, 0, 0);
+        last.set(pageCount, pageCount, frameLength, 0, 0);
+        return frame;
+    }
+
+    /** Fills in the header of a frame whose flags and sections are written, appends the CRC; returns the length. */
+    private static int finish(ByteBuf frame, int slot, long round, long firstPage, int pageCount, PageSize size,
+                              int batchFlags, int dataLength, int tagLength, int tagRawLength) {
+        int frameLength = frame.writerIndex() + FrameLayout.CRC_LENGTH;
         FrameLayout.setPrefix(frame, 0, frameLength, FrameLayout.TYPE_PAGE_BATCH);
         frame.setIntLE(SLOT_OFFSET, slot);
         frame.setIntLE(PAGE_COUNT_OFFSET, pageCount);
         frame.setLongLE(ROUND_OFFSET, round);
         frame.setLongLE(FIRST_PAGE_OFFSET, firstPage);
         frame.setByte(PAGE_SHIFT_OFFSET, size.shift());
+        frame.setByte(BATCH_FLAGS_OFFSET, batchFlags);
+        frame.setShortLE(BATCH_RESERVED_OFFSET, 0);
+        frame.setIntLE(DATA_LENGTH_OFFSET, dataLength);
+        frame.setIntLE(TAG_LENGTH_OFFSET, tagLength);
+        frame.setIntLE(TAG_RAW_LENGTH_OFFSET, tagRawLength);
         FrameLayout.appendCrc(frame, 0);
-        last.set(pageCount, pageCount, frameLength, 0, 0);
-        return frame;
+        return frameLength;
     }
 
     /** Counters of the frame {@link #encode} returned last; add them to a total, do not keep them. */
