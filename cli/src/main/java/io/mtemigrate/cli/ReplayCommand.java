@@ -1,5 +1,6 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationFailure;
 import io.mtemigrate.source.StreamReplay;
@@ -11,7 +12,9 @@ import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
@@ -26,6 +29,9 @@ import java.util.concurrent.Callable;
                 "The whole file is checked first; a damaged file is refused with the byte offset of the damage.",
                 "Exit status: 0 when the replay completed and verified, 1 when it failed, 2 for usage errors."})
 final class ReplayCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Parameters(index = "0", paramLabel = "FILE", description = "A stream file written by record.")
     Path file;
 
@@ -38,10 +44,18 @@ final class ReplayCommand implements Callable<Integer> {
     Duration timeout;
 
     @Mixin
+    TlsOptions tls;
+
+    @Mixin
     OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
+        MutualTls clientTls = null;
+        if (to != null) {
+            tls.requireAuthenticationBeyondLoopback(spec.commandLine(), to, "--to " + to);
+            clientTls = tls.client(spec.commandLine());
+        }
         if (!Files.isReadable(file)) {
             throw new CliException("cannot read " + file + ": " + (Files.exists(file) ? "permission denied" : "no such file"));
         }
@@ -49,8 +63,8 @@ final class ReplayCommand implements Callable<Integer> {
         MigrationReport report;
         try {
             if (to != null) {
-                console.say("replaying %s to %s", file, to);
-                StreamReplay.Result result = StreamReplay.replay(file, to.address(), timeout);
+                console.say("replaying %s to %s%s", file, to, clientTls == null ? "" : " over mutual TLS");
+                StreamReplay.Result result = StreamReplay.replay(file, to.address(), clientTls, timeout);
                 report = report(result.file()).setTargetDigest(RamDigest.hex(result.ack().getTargetDigest()))
                         .setPagesSent(result.ack().getPagesApplied()).build();
             } else {

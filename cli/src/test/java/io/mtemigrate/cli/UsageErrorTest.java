@@ -60,6 +60,8 @@ class UsageErrorTest {
                 bad("shouldRefuseAZeroHandshakeTimeout", "target --handshake-timeout 0", "--handshake-timeout", "positive"),
                 bad("shouldRefuseAnUnparsableStallTimeout", "demo --stall-timeout later", "--stall-timeout", "'later'"),
                 bad("shouldAskForTheDirectoryOfCerts", "certs", "--out"),
+                bad("shouldRefuseToReplayBeyondLoopbackWithoutTls", "replay x.mtes --to 192.0.2.1:7777", "--to",
+                        "--insecure"),
                 bad("shouldRefuseATinyInFlightBudget", "demo --max-in-flight 64K", "--max-in-flight", "at least 1M"),
                 bad("shouldRefuseATargetNameThatIsNoHostName", "certs --out x --target-name a/b", "'a/b'"));
     }

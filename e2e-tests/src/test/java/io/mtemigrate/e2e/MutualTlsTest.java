@@ -1,5 +1,6 @@
 package io.mtemigrate.e2e;
 
+import io.mtemigrate.cli.InProcessCli;
 import io.mtemigrate.cli.certs.CertificateMaker;
 import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.proto.MigrationReport;
@@ -26,8 +27,10 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -185,6 +188,32 @@ class MutualTlsTest {
                     assertTrue(target.arrived.isEmpty(), "flip at byte " + offset + ": a guest resumed");
                 }
             }
+        }
+    }
+
+    @Test
+    void shouldReplayARecordingToTargetsWithAndWithoutTls() throws Exception {
+        Path recording = dir.resolve("guest.mtes");
+        assertEquals(0, InProcessCli.run("record", "--out", recording.toString(), "--ram", "8M", "--workload", "alloc",
+                "--steps", "20000", "--quiet"));
+        Path pki = dir.resolve("trusted");
+        try (LoopbackTarget secure = tlsTarget("trusted", "127.0.0.1"); LoopbackTarget plain = new LoopbackTarget()) {
+            String[] tls = {"--tls-keystore", pki.resolve(CertificateMaker.SOURCE).toString(), "--tls-truststore",
+                    pki.resolve(CertificateMaker.TRUST).toString(), "--tls-password-file",
+                    pki.resolve(CertificateMaker.PASSWORD).toString()};
+            String secureAddress = "127.0.0.1:" + secure.server.port();
+            String[] overTls = Stream.concat(Stream.of("replay", recording.toString(),
+                    "--to", secureAddress, "--quiet"), Arrays.stream(tls)).toArray(String[]::new);
+            assertEquals(0, InProcessCli.run(overTls), "replay over mutual TLS");
+            long overTlsDigest = secure.awaitArrival().targetDigest();
+
+            assertEquals(0, InProcessCli.run("replay", recording.toString(), "--to", "127.0.0.1:" + plain.server.port(),
+                    "--quiet"), "replay in the clear on loopback");
+            assertEquals(overTlsDigest, plain.awaitArrival().targetDigest(), "both targets rebuilt the same guest");
+
+            // Without its certificate the replay is turned away like any source.
+            assertEquals(1, InProcessCli.run("replay", recording.toString(), "--to", secureAddress, "--quiet"));
+            assertTrue(secure.arrived.isEmpty());
         }
     }
 

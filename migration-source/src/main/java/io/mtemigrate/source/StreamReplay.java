@@ -1,5 +1,6 @@
 package io.mtemigrate.source;
 
+import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.proto.Ack;
 import io.mtemigrate.proto.ControlMessage;
@@ -20,7 +21,11 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -30,6 +35,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Sends a recorded stream file to a target, byte for byte as the recording source sent it, after checking the
@@ -40,6 +46,8 @@ public final class StreamReplay {
     public record Result(StreamFileInfo file, Ack ack) {
     }
 
+    private static final int CHUNK_BYTES = 256 << 10;
+
     private StreamReplay() {
     }
 
@@ -49,14 +57,29 @@ public final class StreamReplay {
     }
 
     public static Result replay(Path file, InetSocketAddress target, Duration timeout) throws IOException, MigrationFailure {
+        return replay(file, target, null, timeout);
+    }
+
+    /**
+     * Sends the recording to {@code target}, over mutual TLS when {@code tls} is given (then the frames are read
+     * in chunks through the TLS handler instead of being handed to the kernel as one file region).
+     */
+    public static Result replay(Path file, InetSocketAddress target, MutualTls tls, Duration timeout)
+            throws IOException, MigrationFailure {
         StreamFileInfo info = verify(file);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         LinkedBlockingQueue<Object> answers = new LinkedBlockingQueue<>();
+        AtomicReference<Future<Channel>> handshake = new AtomicReference<>();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             ChannelFuture connect = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (tls != null) {
+                                SslHandler handler = tls.newHandler(ch.alloc(), target.getHostString(), target.getPort());
+                                handshake.set(handler.handshakeFuture());
+                                ch.pipeline().addLast(handler).addLast(new ChunkedWriteHandler());
+                            }
                             ch.pipeline().addLast(new FrameDecoder(Protocol.LIMITS)).addLast(new ChannelInboundHandlerAdapter() {
                                 @Override
                                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -79,7 +102,18 @@ public final class StreamReplay {
             }
             Channel socket = connect.channel();
             try {
-                socket.writeAndFlush(new DefaultFileRegion(channel, StreamFileLayout.HEADER_LENGTH, info.frameBytes()));
+                if (tls != null) {
+                    Future<Channel> done = handshake.get().awaitUninterruptibly();
+                    if (!done.isSuccess()) {
+                        throw new MigrationFailure("TLS handshake with the target at " + target.getHostString() + ":"
+                                + target.getPort() + " failed: " + SourceChannelHandler.describeTls(done.cause()),
+                                false, done.cause());
+                    }
+                    socket.writeAndFlush(new ChunkedNioFile(channel, StreamFileLayout.HEADER_LENGTH, info.frameBytes(),
+                            CHUNK_BYTES));
+                } else {
+                    socket.writeAndFlush(new DefaultFileRegion(channel, StreamFileLayout.HEADER_LENGTH, info.frameBytes()));
+                }
                 Ack ack = null;
                 long deadline = System.nanoTime() + timeout.toNanos();
                 while (true) {
