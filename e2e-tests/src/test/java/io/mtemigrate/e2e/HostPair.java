@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,8 +26,12 @@ final class HostPair implements AutoCloseable {
     final String targetNs;
     private final String sourceLink;
     private final String targetLink;
-    private final List<Process> processes = new ArrayList<>();
-    private final Thread cleanup = new Thread(this::deleteNamespaces, "netns-cleanup");
+    /** Also read by the shutdown hook's thread. */
+    private final List<Process> processes = new CopyOnWriteArrayList<>();
+    private final Thread cleanup = new Thread(() -> {
+        stopProcesses();
+        deleteNamespaces();
+    }, "netns-cleanup");
 
     private HostPair(long id) {
         sourceNs = PREFIX + id + "s";
@@ -48,6 +53,13 @@ final class HostPair implements AutoCloseable {
             if (run(List.of("sh", "-c", "command -v " + tool)).status != 0) {
                 return Optional.of("'" + tool + "' (iproute2) is not installed; .ci/run installs it");
             }
+        }
+        // Root in a container without CAP_SYS_ADMIN still cannot make namespaces: try.
+        String probe = PREFIX + ProcessHandle.current().pid() + "p";
+        Result made = run(List.of("ip", "netns", "add", probe));
+        run(List.of("ip", "netns", "del", probe));
+        if (made.status != 0) {
+            return Optional.of("cannot create a network namespace here: " + made.output.strip());
         }
         return Optional.empty();
     }
@@ -96,6 +108,7 @@ final class HostPair implements AutoCloseable {
 
     /** Adds netem delay and loss under the rate limit, on the source's side of the link. */
     void impair(long bitsPerSecond, int delayMs, double lossPercent) {
+        shape(bitsPerSecond);
         tc("-n", sourceNs, "qdisc", "replace", "dev", sourceLink, "root", "handle", "1:", "netem", "delay",
                 delayMs + "ms", "loss", lossPercent + "%", "rate", bitsPerSecond + "bit");
     }
@@ -158,13 +171,22 @@ final class HostPair implements AutoCloseable {
         run(List.of("ip", "netns", "del", targetNs));
     }
 
-    /** Namespaces of earlier test JVMs that no longer run (killed before they could clean up). */
+    /**
+     * Namespaces of earlier test JVMs that no longer run (killed before they could clean up), with whatever they
+     * left running inside. One named after this JVM's pid is a leftover too: pids are reused.
+     */
     private static void removeLeftovers() {
+        long self = ProcessHandle.current().pid();
         for (String line : run(List.of("ip", "netns", "list")).output.split("\n")) {
             String name = line.split(" ")[0];
-            if (name.matches(PREFIX + "[0-9]+[st]")) {
+            if (name.matches(PREFIX + "[0-9]+[stp]")) {
                 long pid = Long.parseLong(name.substring(PREFIX.length(), name.length() - 1));
-                if (ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                if (pid == self || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                    for (String inside : run(List.of("ip", "netns", "pids", name)).output.split("\s+")) {
+                        if (inside.matches("[0-9]+")) {
+                            ProcessHandle.of(Long.parseLong(inside)).ifPresent(ProcessHandle::destroyForcibly);
+                        }
+                    }
                     run(List.of("ip", "netns", "del", name));
                 }
             }

@@ -5,6 +5,7 @@ import io.mtemigrate.migration.WireForms;
 import io.mtemigrate.proto.Capabilities;
 import io.mtemigrate.proto.Complete;
 import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.tagstream.handshake.VersionNegotiator;
 import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Hello;
 import io.mtemigrate.proto.VmLayout;
@@ -75,14 +76,24 @@ class ProtocolMisuseTest {
     }
 
     private RawTargetClient connected() throws Exception {
+        return connected(VersionNegotiator.CURRENT);
+    }
+
+    private RawTargetClient connected(int version) throws Exception {
         RawTargetClient client = new RawTargetClient(target.address());
-        client.send(hello(1, 4096));
-        assertTrue(((ControlMessage) client.next()).hasHelloAccept());
+        client.send(hello(version, 4096));
+        ControlMessage accept = (ControlMessage) client.next();
+        assertTrue(accept.hasHelloAccept());
+        assertEquals(version, accept.getHelloAccept().getProtocolVersion());
         return client;
     }
 
     private RawTargetClient ready(boolean mte) throws Exception {
-        RawTargetClient client = connected();
+        return ready(mte, VersionNegotiator.CURRENT);
+    }
+
+    private RawTargetClient ready(boolean mte, int version) throws Exception {
+        RawTargetClient client = connected(version);
         client.send(layout(mte, VcpuFeatures.AARCH64));
         assertTrue(((ControlMessage) client.next()).hasReady());
         return client;
@@ -167,6 +178,20 @@ class ProtocolMisuseTest {
             VcpuState state = new VcpuState(new long[31], 0, 0, 0, 0, 0, 0, null);
             client.send(ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(0, state)).build());
             assertRefused(client, ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "lacks MTE system registers");
+        }
+    }
+
+    @Test
+    void shouldNotConfirmRoundsToAVersionOneSource() throws Exception {
+        // Version 1 has no RoundReceived: the first answer after a RoundEnd and a Complete is the verdict.
+        try (RawTargetClient client = ready(true, 1)) {
+            VcpuState state = new VcpuState(new long[31], 0, 0, 0, 0, 0, 0,
+                    new io.mtemigrate.vmsim.MteSysRegs(1, 0, 0, 0));
+            client.send(ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(0, state)).build());
+            client.send(ControlMessage.newBuilder().setRoundEnd(io.mtemigrate.proto.RoundEnd.newBuilder().setRound(0)).build());
+            client.send(ControlMessage.newBuilder().setComplete(Complete.newBuilder().setRamTagsDigest(42)).build());
+            ControlMessage first = (ControlMessage) client.next();
+            assertTrue(first.hasError(), "a version-1 source must not receive RoundReceived: " + first);
         }
     }
 

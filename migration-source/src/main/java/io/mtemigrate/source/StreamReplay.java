@@ -51,6 +51,13 @@ public final class StreamReplay {
     private StreamReplay() {
     }
 
+    /** A recording that could not be sent ends the wait for answers at once, with the reason. */
+    private static void failedWrite(Future<?> write, LinkedBlockingQueue<Object> answers) {
+        if (!write.isSuccess()) {
+            answers.add("sending the recording failed (" + write.cause().getMessage() + ")");
+        }
+    }
+
     /** Checks the file and says what it holds; the exception names the byte offset of the first problem. */
     public static StreamFileInfo verify(Path file) throws IOException {
         return new StreamFileReader(Protocol.LIMITS, PooledByteBufAllocator.DEFAULT).verify(file);
@@ -110,9 +117,10 @@ public final class StreamReplay {
                                 false, done.cause());
                     }
                     socket.writeAndFlush(new ChunkedNioFile(channel, StreamFileLayout.HEADER_LENGTH, info.frameBytes(),
-                            CHUNK_BYTES));
+                            CHUNK_BYTES)).addListener(f -> failedWrite(f, answers));
                 } else {
-                    socket.writeAndFlush(new DefaultFileRegion(channel, StreamFileLayout.HEADER_LENGTH, info.frameBytes()));
+                    socket.writeAndFlush(new DefaultFileRegion(channel, StreamFileLayout.HEADER_LENGTH, info.frameBytes()))
+                            .addListener(f -> failedWrite(f, answers));
                 }
                 Ack ack = null;
                 long deadline = System.nanoTime() + timeout.toNanos();

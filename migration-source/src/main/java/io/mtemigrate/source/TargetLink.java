@@ -42,10 +42,12 @@ final class TargetLink implements MigrationTransport {
     /** Frames are flushed once this much is queued on a channel: a batch frame's worth. */
     private static final int FLUSH_BYTES = Protocol.BATCH_BYTES;
     private static final long PACING_SLACK_NANOS = 10_000_000;
+    private static final long MAX_FLUSH_DELAY_NANOS = 20_000_000;
     private final EventLoopGroup group;
     private final Channel[] channels;
     /** Bytes written to each channel since its last flush; touched by the migration thread only. */
     private final int[] unflushed;
+    private final long[] unflushedSince;
     @SuppressWarnings("unchecked")
     private final Future<Channel>[] handshakes;
     private final LinkedBlockingQueue<ControlMessage> control = new LinkedBlockingQueue<>();
@@ -53,6 +55,8 @@ final class TargetLink implements MigrationTransport {
     private final int budgetTotal;
     private final AtomicLong bytesWritten = new AtomicLong();
     private final AtomicLong roundReceived = new AtomicLong(-1);
+    /** Agreed in the handshake; set before any page is sent. */
+    private int protocolVersion;
     private final LongSupplier clock;
     private final long maxBandwidth;
     private final long stallTimeoutNanos;
@@ -66,6 +70,7 @@ final class TargetLink implements MigrationTransport {
         this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), NioIoHandler.newFactory());
         this.channels = new Channel[channelCount];
         this.unflushed = new int[channelCount];
+        this.unflushedSince = new long[channelCount];
         this.handshakes = new Future[channelCount];
         this.budgetTotal = (int) Math.min(Integer.MAX_VALUE, maxInFlightBytes);
         this.budget = new Semaphore(budgetTotal);
@@ -88,6 +93,7 @@ final class TargetLink implements MigrationTransport {
                 if (!answer.hasHelloAccept()) {
                     throw new MigrationFailure("the target answered the handshake with " + describe(answer));
                 }
+                link.protocolVersion = answer.getHelloAccept().getProtocolVersion();
             }
             return link;
         } catch (MigrationFailure | RuntimeException e) {
@@ -189,9 +195,19 @@ final class TargetLink implements MigrationTransport {
                         false, f.cause()));
             }
         });
+        if (unflushed[index] == 0) {
+            unflushedSince[index] = clock.getAsLong();
+        }
         unflushed[index] += size;
         if (unflushed[index] >= FLUSH_BYTES) {
             flush(index);
+        }
+        // A channel that gets only a few small frames must not sit on them while the others carry the round.
+        long now = clock.getAsLong();
+        for (int i = 0; i < channels.length; i++) {
+            if (unflushed[i] > 0 && now - unflushedSince[i] > MAX_FLUSH_DELAY_NANOS) {
+                flush(i);
+            }
         }
     }
 
@@ -315,7 +331,8 @@ final class TargetLink implements MigrationTransport {
     public void awaitRoundReceived(long round, Checkpoint checkpoint) throws MigrationFailure {
         flushAll();
         StallWatch stall = new StallWatch();
-        while (roundReceived.get() < round) {
+        // A version-1 target never confirms rounds: then the best available is "everything left for the wire".
+        while (protocolVersion >= 2 ? roundReceived.get() < round : budget.availablePermits() < budgetTotal) {
             checkpoint.check();
             throwIfFailed();
             stall.check();

@@ -101,7 +101,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
                     + " is not 1.." + MAX_CHANNELS);
         }
         int channelIndex = hello.getChannelIndex();
-        TargetSession joined = channelIndex == 0 ? server.newSession(hello.getSessionId(), hello.getChannelCount())
+        TargetSession joined = channelIndex == 0 ? server.newSession(hello.getSessionId(), hello.getChannelCount(), version)
                 : server.session(hello.getSessionId());
         if (joined == null) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, "channel " + channelIndex

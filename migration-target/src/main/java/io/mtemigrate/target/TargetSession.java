@@ -57,12 +57,15 @@ final class TargetSession {
     private VcpuState[] vcpuStates;
     private long[] lastRoundEnded;
     private long roundReceived = -1;
+    /** The agreed protocol version; RoundReceived exists from version 2 on. */
+    private final int protocolVersion;
     private Complete complete;
     private long downtimeStartNanos;
     private ArrivedVm arrived;
 
-    TargetSession(ByteString id, int channelCount, TargetConfig config, TargetListener listener,
+    TargetSession(ByteString id, int channelCount, int protocolVersion, TargetConfig config, TargetListener listener,
                   SimulatedMachine.MemorySource memory, Consumer<TargetSession> onEnd) {
+        this.protocolVersion = protocolVersion;
         this.memory = memory;
         this.id = id;
         this.channelCount = channelCount;
@@ -183,7 +186,7 @@ final class TargetSession {
         }
         lastRoundEnded[channel] = end.getRound();
         long everywhere = Arrays.stream(lastRoundEnded).min().orElse(-1);
-        if (state == SessionState.RECEIVING && everywhere > roundReceived) {
+        if (protocolVersion >= 2 && state == SessionState.RECEIVING && everywhere > roundReceived) {
             roundReceived = everywhere;
             channels[0].writeAndFlush(ControlMessage.newBuilder()
                     .setRoundReceived(RoundReceived.newBuilder().setRound(everywhere)).build());

@@ -10,8 +10,11 @@ import java.util.List;
  */
 public final class VersionNegotiator {
 
-    /** The protocol version of this build. Raise it with every incompatible change to the control messages. */
-    public static final int CURRENT = 1;
+    /**
+     * The protocol version of this build. Raise it with every incompatible change to the control messages.
+     * 2: the target confirms each round with RoundReceived, and a version-2 source waits for it.
+     */
+    public static final int CURRENT = 2;
 
     private final int own;
 
