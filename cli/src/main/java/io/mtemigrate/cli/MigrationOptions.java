@@ -32,9 +32,8 @@ final class MigrationOptions {
     Duration timeout;
 
     @Option(names = "--stall-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Converters.Time.class,
-            description = "Give up when the target has taken no data, or not answered, for this long; 0 waits for ever."
-                    + " Raise it for links slower than about 10 Mbit/s, whose socket buffers take longer to drain"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "Give up when for this long no data has left and the target has reported no progress (it"
+                    + " does for every frame it applies); 0 waits for ever (default: ${DEFAULT-VALUE}).")
     Duration stallTimeout;
 
     @Option(names = "--max-in-flight", paramLabel = "SIZE", defaultValue = "64M", converter = Converters.Size.class,

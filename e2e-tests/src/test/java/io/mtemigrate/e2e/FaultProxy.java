@@ -27,6 +27,8 @@ final class FaultProxy implements AutoCloseable {
     private volatile int flipBit;
     private volatile boolean flipped;
     private volatile long stallAt = Long.MAX_VALUE;
+    private volatile long bytesPerSecond;
+    private volatile long pacingStart;
     private final Thread acceptor;
 
     FaultProxy(InetSocketAddress target) throws IOException {
@@ -58,12 +60,20 @@ final class FaultProxy implements AutoCloseable {
         stallAt = bytes;
     }
 
+    /** The stream to the target is forwarded at {@code rate} bytes per second, like a slow link. */
+    void throttle(long rate) {
+        reset();
+        pacingStart = System.nanoTime();
+        bytesPerSecond = rate;
+    }
+
     void passThrough() {
         reset();
     }
 
     private synchronized void reset() {
         stallAt = Long.MAX_VALUE;
+        bytesPerSecond = 0;
         notifyAll();
         forwarded.set(0);
         cutAt = Long.MAX_VALUE;
@@ -128,12 +138,27 @@ final class FaultProxy implements AutoCloseable {
                 }
                 out.write(buffer, 0, n);
                 out.flush();
+                if (toTarget) {
+                    pace();
+                }
             }
         } catch (IOException e) {
             // One side went away: take the other down too, as a broken network would.
         } finally {
             close(from);
             close(to);
+        }
+    }
+
+    /** Holds the forwarding back until the bytes so far fit the throttled rate. */
+    private void pace() {
+        long rate = bytesPerSecond;
+        if (rate > 0) {
+            long due = pacingStart + forwarded.get() * 1_000_000_000L / rate;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+            }
         }
     }
 

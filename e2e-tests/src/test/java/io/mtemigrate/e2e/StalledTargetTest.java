@@ -88,4 +88,23 @@ class StalledTargetTest {
             assertTrue(target.arrived.isEmpty());
         }
     }
+
+    @Test
+    void shouldNotMistakeASlowLinkForAStalledTarget() throws Exception {
+        // 4 MiB at 512 KiB/s: about 8 s, all of it in socket buffers within moments, so the source itself sees no
+        // progress for far longer than its 2 s stall timeout; only the target's Applied messages (one per 256 KiB
+        // frame applied, about every 0.5 s here) show it alive.
+        MachineSpec guest = new MachineSpec(4L << 20, PageSize.SIZE_4K, 1, true, Workload.IDLE, Fill.RANDOM, 3, 1_000, 0);
+        MigrationConfig config = MigrationConfig.defaults().withTimeout(Duration.ofSeconds(60))
+                .withStallTimeout(Duration.ofSeconds(2));
+        try (LoopbackTarget target = new LoopbackTarget(); FaultProxy proxy = new FaultProxy(target.address());
+             SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), guest)) {
+            proxy.throttle(512 << 10);
+            MigrationReport report = new SourceMigration(source, proxy.address(), config, ProgressListener.NONE).run();
+            assertEquals("completed", report.getStatus(), report.getError());
+            assertTrue(report.getTotalTimeMs() > 4_000, "the link was slow: " + report.getTotalTimeMs() + " ms");
+            assertEquals(report.getSourceDigest(), report.getTargetDigest());
+            target.awaitArrival().machine().close();
+        }
+    }
 }

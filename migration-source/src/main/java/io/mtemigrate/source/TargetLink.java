@@ -55,6 +55,8 @@ final class TargetLink implements MigrationTransport {
     private final int budgetTotal;
     private final AtomicLong bytesWritten = new AtomicLong();
     private final AtomicLong roundReceived = new AtomicLong(-1);
+    /** Counts RoundReceived and Applied messages: the target's signs of life while the source waits. */
+    private final AtomicLong targetProgress = new AtomicLong();
     /** Agreed in the handshake; set before any page is sent. */
     private int protocolVersion;
     private final LongSupplier clock;
@@ -229,12 +231,16 @@ final class TargetLink implements MigrationTransport {
     private final class StallWatch {
         private long since = clock.getAsLong();
         private long written = bytesWritten.get();
+        private long progress = targetProgress.get();
 
+        /** Progress is a byte leaving for the wire or a sign from the target that it is applying pages. */
         void check() throws MigrationFailure {
             long now = clock.getAsLong();
             long current = bytesWritten.get();
-            if (current != written) {
+            long fromTarget = targetProgress.get();
+            if (current != written || fromTarget != progress) {
                 written = current;
+                progress = fromTarget;
                 since = now;
             } else if (stallTimeoutNanos > 0 && now - since > stallTimeoutNanos) {
                 long waiting = bytesInFlight();
@@ -322,6 +328,9 @@ final class TargetLink implements MigrationTransport {
     void received(ControlMessage message) {
         if (message.hasRoundReceived()) {
             roundReceived.accumulateAndGet(message.getRoundReceived().getRound(), Math::max);
+            targetProgress.incrementAndGet();
+        } else if (message.hasApplied()) {
+            targetProgress.incrementAndGet();
         } else {
             control.add(message);
         }

@@ -13,6 +13,7 @@ import io.mtemigrate.proto.Ready;
 import io.mtemigrate.proto.Released;
 import io.mtemigrate.proto.RoundEnd;
 import io.mtemigrate.proto.RoundReceived;
+import io.mtemigrate.proto.Applied;
 import io.mtemigrate.proto.VmLayout;
 import io.mtemigrate.tagstream.frame.PageBatch;
 import io.mtemigrate.vmsim.KvmException;
@@ -57,6 +58,8 @@ final class TargetSession {
     private VcpuState[] vcpuStates;
     private long[] lastRoundEnded;
     private long roundReceived = -1;
+    private static final long PROGRESS_INTERVAL_NANOS = 250_000_000;
+    private final AtomicLong lastProgressNanos = new AtomicLong(System.nanoTime());
     /** The agreed protocol version; RoundReceived exists from version 2 on. */
     private final int protocolVersion;
     private Complete complete;
@@ -170,9 +173,20 @@ final class TargetSession {
             if (now != SessionState.RECEIVING && now != SessionState.COMPLETING) {
                 throw outOfOrder("a page batch");
             }
-            pagesApplied.addAndGet(applier.apply(batch));
+            long applied = pagesApplied.addAndGet(applier.apply(batch));
+            reportProgress(applied);
         } finally {
             memoryLock.readLock().unlock();
+        }
+    }
+
+    /** Tells a version-2 source, at most every {@link #PROGRESS_INTERVAL_NANOS}, that pages keep landing. */
+    private void reportProgress(long applied) {
+        long now = System.nanoTime();
+        long last = lastProgressNanos.get();
+        if (protocolVersion >= 2 && now - last >= PROGRESS_INTERVAL_NANOS && lastProgressNanos.compareAndSet(last, now)) {
+            channels[0].writeAndFlush(ControlMessage.newBuilder()
+                    .setApplied(Applied.newBuilder().setPagesApplied(applied)).build());
         }
     }
 
