@@ -74,7 +74,7 @@ class NamespaceMigrationTest {
     void shouldMigrateALiveOneGibGuestOverAOneGigabitLink() throws Exception {
         MachineSpec guest = spec(1L << 30, Workload.ALLOC, 16L << 20, 20);
         hosts.shape(1_000_000_000L);
-        Scenario run = migrate("a", guest, 1_000_000_000L, List.of());
+        Scenario run = migrate("a", guest, 1_000_000_000L);
         run.assertCompletedAndVerified(guest);
     }
 
@@ -90,7 +90,7 @@ class NamespaceMigrationTest {
             hosts.shape(rate);
             System.out.println("scenario b: " + delay);
         }
-        Scenario run = migrate("b", guest, rate, List.of());
+        Scenario run = migrate("b", guest, rate);
         run.assertCompletedAndVerified(guest);
     }
 
@@ -100,7 +100,7 @@ class NamespaceMigrationTest {
         Assumptions.assumeTrue(why == null, () -> "scenario c (0.5 % loss) skipped: " + why);
         MachineSpec guest = spec(256L << 20, Workload.ALLOC, 8L << 20, 25);
         hosts.impair(1_000_000_000L, 0, 0.5);
-        Scenario run = migrate("c", guest, 1_000_000_000L, List.of());
+        Scenario run = migrate("c", guest, 1_000_000_000L);
         run.assertCompletedAndVerified(guest);
     }
 
@@ -138,20 +138,14 @@ class NamespaceMigrationTest {
     }
 
     /** Runs a target (until its first migration) and a source, and collects both reports. */
-    private Scenario migrate(String name, MachineSpec guest, long linkBitsPerSecond, List<String> sourceOptions)
-            throws Exception {
+    private Scenario migrate(String name, MachineSpec guest, long linkBitsPerSecond) throws Exception {
         Process target = startTarget(name + "-target", List.of("--once"));
-        return migrateTo(target, name, guest, linkBitsPerSecond, sourceOptions);
+        return migrateTo(target, name, guest, linkBitsPerSecond);
     }
 
     private Scenario migrateTo(Process target, String name, MachineSpec guest, long linkBitsPerSecond) throws Exception {
-        return migrateTo(target, name, guest, linkBitsPerSecond, List.of());
-    }
-
-    private Scenario migrateTo(Process target, String name, MachineSpec guest, long linkBitsPerSecond,
-                               List<String> sourceOptions) throws Exception {
         Files.deleteIfExists(dir.resolve("t.json"));
-        Process source = startSource(name + "-source", guest, sourceOptions);
+        Process source = startSource(name + "-source", guest, List.of());
         assertTrue(source.waitFor(300, TimeUnit.SECONDS), name + ": the source did not finish\n" + output(name + "-source"));
         assertEquals(0, source.exitValue(), output(name + "-source") + output(target));
         await().atMost(Duration.ofSeconds(120)).until(() -> Files.exists(dir.resolve("t.json"))

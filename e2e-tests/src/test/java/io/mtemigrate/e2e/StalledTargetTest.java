@@ -36,8 +36,8 @@ class StalledTargetTest {
     void shouldBoundMemoryAndGiveUpCleanlyWhenTheTargetStopsReading() throws Exception {
         long reference = Guests.referenceDigest(GUEST);
         TargetConfig targetConfig = TargetConfig.loopback().withIdleTimeout(Duration.ofSeconds(3));
-        MigrationConfig config = new MigrationConfig(Duration.ofMillis(50), 0, 2, false, true, 30, Duration.ZERO,
-                IN_FLIGHT, Duration.ofSeconds(2), System::nanoTime);
+        MigrationConfig config = MigrationConfig.defaults().withMaxInFlight(IN_FLIGHT)
+                .withStallTimeout(Duration.ofSeconds(2));
         try (LoopbackTarget target = new LoopbackTarget(targetConfig); FaultProxy proxy = new FaultProxy(target.address());
              SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), GUEST)) {
             source.start();

@@ -8,9 +8,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 
 import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -76,13 +74,8 @@ public final class MutualTls {
 
     /** The handler that goes first in a channel's pipeline; {@code host} is the name or address the source dialled. */
     public SslHandler newHandler(ByteBufAllocator alloc, String host, int port) {
+        // The client context checks the target's name (endpointIdentificationAlgorithm) against this host.
         SslHandler handler = client ? context.newHandler(alloc, host, port) : context.newHandler(alloc);
-        if (client) {
-            SSLEngine engine = handler.engine();
-            SSLParameters parameters = engine.getSSLParameters();
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            engine.setSSLParameters(parameters);
-        }
         handler.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
         return handler;
     }

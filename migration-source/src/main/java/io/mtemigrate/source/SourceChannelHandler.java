@@ -33,19 +33,9 @@ final class SourceChannelHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         String why = cause instanceof SSLException || cause.getCause() instanceof SSLException
-                ? "TLS with the target failed: " + describeTls(cause) : cause.getMessage();
+                ? "TLS with the target failed: " + TlsHandshake.describe(cause) : cause.getMessage();
         link.failed(new MigrationFailure("channel " + index + " failed: " + why, false, cause));
         ctx.close();
-    }
-
-    /** The TLS reason, with a hint when the target refused this source's certificate after the handshake. */
-    static String describeTls(Throwable cause) {
-        Throwable tls = cause instanceof SSLException || cause.getCause() == null ? cause : cause.getCause();
-        String message = String.valueOf(tls.getMessage());
-        if (message.contains("fatal alert") && (message.contains("certificate") || message.contains("unknown_ca"))) {
-            return message + " (the target does not accept this source's certificate)";
-        }
-        return message;
     }
 
     @Override

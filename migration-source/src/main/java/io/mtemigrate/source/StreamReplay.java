@@ -21,7 +21,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -76,16 +75,15 @@ public final class StreamReplay {
         StreamFileInfo info = verify(file);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         LinkedBlockingQueue<Object> answers = new LinkedBlockingQueue<>();
-        AtomicReference<Future<Channel>> handshake = new AtomicReference<>();
+        AtomicReference<TlsHandshake> handshake = new AtomicReference<>();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             ChannelFuture connect = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            handshake.set(TlsHandshake.begin(ch, tls, target));
                             if (tls != null) {
-                                SslHandler handler = tls.newHandler(ch.alloc(), target.getHostString(), target.getPort());
-                                handshake.set(handler.handshakeFuture());
-                                ch.pipeline().addLast(handler).addLast(new ChunkedWriteHandler());
+                                ch.pipeline().addLast(new ChunkedWriteHandler());
                             }
                             ch.pipeline().addLast(new FrameDecoder(Protocol.LIMITS)).addLast(new ChannelInboundHandlerAdapter() {
                                 @Override
@@ -110,12 +108,7 @@ public final class StreamReplay {
             Channel socket = connect.channel();
             try {
                 if (tls != null) {
-                    Future<Channel> done = handshake.get().awaitUninterruptibly();
-                    if (!done.isSuccess()) {
-                        throw new MigrationFailure("TLS handshake with the target at " + target.getHostString() + ":"
-                                + target.getPort() + " failed: " + SourceChannelHandler.describeTls(done.cause()),
-                                false, done.cause());
-                    }
+                    handshake.get().await(target);
                     socket.writeAndFlush(new ChunkedNioFile(channel, StreamFileLayout.HEADER_LENGTH, info.frameBytes(),
                             CHUNK_BYTES)).addListener(f -> failedWrite(f, answers));
                 } else {

@@ -21,8 +21,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.util.concurrent.Future;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -48,8 +46,8 @@ final class TargetLink implements MigrationTransport {
     /** Bytes written to each channel since its last flush; touched by the migration thread only. */
     private final int[] unflushed;
     private final long[] unflushedSince;
-    @SuppressWarnings("unchecked")
-    private final Future<Channel>[] handshakes;
+    /** Per channel, null without TLS. */
+    private final TlsHandshake[] handshakes;
     private final LinkedBlockingQueue<ControlMessage> control = new LinkedBlockingQueue<>();
     private final Semaphore budget;
     private final int budgetTotal;
@@ -73,7 +71,7 @@ final class TargetLink implements MigrationTransport {
         this.channels = new Channel[channelCount];
         this.unflushed = new int[channelCount];
         this.unflushedSince = new long[channelCount];
-        this.handshakes = new Future[channelCount];
+        this.handshakes = new TlsHandshake[channelCount];
         this.budgetTotal = (int) Math.min(Integer.MAX_VALUE, maxInFlightBytes);
         this.budget = new Semaphore(budgetTotal);
         this.maxBandwidth = maxBandwidth;
@@ -123,11 +121,7 @@ final class TargetLink implements MigrationTransport {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (tls != null) {
-                            SslHandler handler = tls.newHandler(ch.alloc(), target.getHostString(), target.getPort());
-                            handshakes[index] = handler.handshakeFuture();
-                            ch.pipeline().addLast(handler);
-                        }
+                        handshakes[index] = TlsHandshake.begin(ch, tls, target);
                         ch.pipeline().addLast(new FrameDecoder(Protocol.LIMITS))
                                 .addLast(new SourceChannelHandler(TargetLink.this, index));
                     }
@@ -139,14 +133,8 @@ final class TargetLink implements MigrationTransport {
                     + target.getPort() + ": " + (cause == null ? "unknown error" : cause.getMessage()), false, cause);
         }
         channels[index] = connect.channel();
-        if (tls != null) {
-            // The handler's own future: a target that closes at once has already emptied the pipeline.
-            Future<Channel> handshake = handshakes[index].awaitUninterruptibly();
-            if (!handshake.isSuccess()) {
-                throw new MigrationFailure("TLS handshake with the target at " + target.getHostString() + ":"
-                        + target.getPort() + " failed: " + SourceChannelHandler.describeTls(handshake.cause()),
-                        false, handshake.cause());
-            }
+        if (handshakes[index] != null) {
+            handshakes[index].await(target);
         }
     }
 
@@ -197,15 +185,15 @@ final class TargetLink implements MigrationTransport {
                         false, f.cause()));
             }
         });
+        long now = clock.getAsLong();
         if (unflushed[index] == 0) {
-            unflushedSince[index] = clock.getAsLong();
+            unflushedSince[index] = now;
         }
         unflushed[index] += size;
         if (unflushed[index] >= FLUSH_BYTES) {
             flush(index);
         }
         // A channel that gets only a few small frames must not sit on them while the others carry the round.
-        long now = clock.getAsLong();
         for (int i = 0; i < channels.length; i++) {
             if (unflushed[i] > 0 && now - unflushedSince[i] > MAX_FLUSH_DELAY_NANOS) {
                 flush(i);

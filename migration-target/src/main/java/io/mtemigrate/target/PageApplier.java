@@ -56,7 +56,7 @@ final class PageApplier {
         }
         HostMemory memory = slot.memory();
         boolean mte = vm.mteEnabled();
-        if (applyFreshZeros(batch, slotIndex, slot)) {
+        if (applyFreshZeros(batch, slotIndex, slot, mte)) {
             return batch.pageCount();
         }
         boolean anyTags = false;
@@ -118,7 +118,7 @@ final class PageApplier {
      * A batch without data or tag bytes is all zero pages; onto pages never touched here (which read as zero
      * already) it needs nothing but the digest. False, having changed nothing, when that does not hold.
      */
-    private boolean applyFreshZeros(PageBatch batch, int slotIndex, UserMemoryRegion slot) {
+    private boolean applyFreshZeros(PageBatch batch, int slotIndex, UserMemoryRegion slot, boolean mte) {
         if (batch.pageDataBytes() != 0 || batch.tagBytes() != 0) {
             return false;
         }
@@ -128,7 +128,6 @@ final class PageApplier {
                 return false;
             }
         }
-        boolean mte = vm.mteEnabled();
         for (int i = 0; i < batch.pageCount(); i++) {
             long page = batch.firstPage() + i;
             digests.update(slotIndex, page, RamDigest.zeroPageHash(slot.slot(), page, pageSize, mte));
