@@ -4,6 +4,8 @@ import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.Error;
 import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.tagstream.FrameLimits;
+import io.mtemigrate.tagstream.PageSize;
+import io.mtemigrate.tagstream.frame.PageBatchEncoder;
 
 /** Protocol facts both ends agree on. */
 public final class Protocol {
@@ -12,8 +14,18 @@ public final class Protocol {
     public static final FrameLimits LIMITS = FrameLimits.DEFAULT;
     /** Page data per batch frame: large enough to amortise headers, small enough to interleave channels. */
     public static final int BATCH_BYTES = 256 << 10;
+    /** The largest frame a source's batch can take, whatever the page size: what its frame buffers hold. */
+    public static final int MAX_BATCH_FRAME_BYTES = maxBatchFrameBytes();
 
     private Protocol() {
+    }
+
+    private static int maxBatchFrameBytes() {
+        long most = 0;
+        for (PageSize size : PageSize.values()) {
+            most = Math.max(most, PageBatchEncoder.worstCaseFrameBytes(pagesPerBatch(size.bytes()), size));
+        }
+        return Math.toIntExact(most);
     }
 
     public static int pagesPerBatch(int pageSize) {

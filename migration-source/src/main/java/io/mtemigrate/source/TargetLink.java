@@ -3,6 +3,7 @@ package io.mtemigrate.source;
 import com.google.protobuf.ByteString;
 import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.migration.RecyclingAllocator;
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Hello;
@@ -14,7 +15,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -42,6 +42,8 @@ final class TargetLink implements MigrationTransport {
     private static final long PACING_SLACK_NANOS = 10_000_000;
     private static final long MAX_FLUSH_DELAY_NANOS = 20_000_000;
     private final EventLoopGroup group;
+    /** Batch frames are taken on the migration thread and come back when the event loop has written them. */
+    private final RecyclingAllocator frames;
     private final Channel[] channels;
     /** Bytes written to each channel since its last flush; touched by the migration thread only. */
     private final int[] unflushed;
@@ -68,6 +70,8 @@ final class TargetLink implements MigrationTransport {
                        LongSupplier clock) {
         this.stallTimeoutNanos = stallTimeout.toNanos();
         this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), NioIoHandler.newFactory());
+        this.frames = new RecyclingAllocator(Protocol.MAX_BATCH_FRAME_BYTES, Protocol.MAX_BATCH_FRAME_BYTES / 2,
+                maxInFlightBytes);
         this.channels = new Channel[channelCount];
         this.unflushed = new int[channelCount];
         this.unflushedSince = new long[channelCount];
@@ -115,9 +119,7 @@ final class TargetLink implements MigrationTransport {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .option(ChannelOption.SO_SNDBUF, 4 << 20)
-                // Frames are allocated on the migration thread and freed on the event loop: the pooled allocator
-                // recycles them across threads without fresh (zeroed) native memory.
-                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .option(ChannelOption.ALLOCATOR, frames)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -365,5 +367,6 @@ final class TargetLink implements MigrationTransport {
             }
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        frames.close();
     }
 }

@@ -2,6 +2,7 @@ package io.mtemigrate.target;
 
 import com.google.protobuf.ByteString;
 import io.mtemigrate.migration.Protocol;
+import io.mtemigrate.migration.RecyclingAllocator;
 import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
@@ -10,7 +11,6 @@ import io.mtemigrate.tagstream.frame.FrameDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
@@ -37,7 +37,10 @@ public final class TargetServer implements AutoCloseable {
     private final TargetConfig config;
     private final TargetListener listener;
     private final EventLoopGroup bossGroup;
+    private static final int READ_BYTES = 2 << 20;
     private final EventLoopGroup workerGroup;
+    /** Read buffers of every connection, reused as soon as the frames in them are applied. */
+    private final RecyclingAllocator reads = new RecyclingAllocator(READ_BYTES, 64 << 10, 16L * READ_BYTES);
     private final Map<ByteString, TargetSession> sessions = new ConcurrentHashMap<>();
     private final Channel serverChannel;
     private final AtomicReference<HostMemory> preallocated = new AtomicReference<>();
@@ -67,11 +70,11 @@ public final class TargetServer implements AutoCloseable {
                     .group(bossGroup, workerGroup)
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    // Reads as large as a batch frame let the frame decoder slice most frames straight out of
-                    // the read buffer instead of first merging partial reads into a cumulation (a second copy).
                     .childOption(ChannelOption.SO_RCVBUF, 4 << 20)
-                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64 << 10, 1 << 20, 4 << 20))
-                    .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                    // Reads of several batch frames: the frame decoder slices the frames out of the read buffer
+                    // and copies only the one that straddles two reads.
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64 << 10, READ_BYTES, READ_BYTES))
+                    .childOption(ChannelOption.ALLOCATOR, reads)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -192,5 +195,6 @@ public final class TargetServer implements AutoCloseable {
     private void shutdownGroups() {
         bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        reads.close();
     }
 }
