@@ -7,6 +7,7 @@ import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.tagstream.FrameException;
 import io.mtemigrate.tagstream.FrameLimits;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
@@ -38,6 +39,9 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     public FrameDecoder(FrameLimits limits, long baseOffset) {
         this.limits = limits;
         this.baseOffset = baseOffset;
+        // Merging copies every read that follows a partial frame (nearly all of them) into a new buffer; a
+        // composite only links them, and a frame is then copied only when it straddles two reads.
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     /** Frames decoded so far. */
@@ -129,13 +133,32 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     }
 
     private PageBatch pageBatch(ChannelHandlerContext ctx, ByteBuf in, int start, int frameLength) {
-        ByteBuf frame = in.retainedSlice(start, frameLength);
+        ByteBuf frame = contiguousFrame(ctx, in, start, frameLength);
         try {
             return PageBatchParser.parse(frame, frameIndex, baseOffset + consumed, limits, ctx.alloc());
         } catch (RuntimeException e) {
             frame.release();
             throw e;
         }
+    }
+
+    /**
+     * The frame's bytes as one contiguous buffer: a retained slice of the read buffer that holds all of it (not
+     * of the composite around it, whose every access would first look up the component), or a copy when the
+     * frame straddles two reads.
+     */
+    private static ByteBuf contiguousFrame(ChannelHandlerContext ctx, ByteBuf in, int start, int frameLength) {
+        if (!(in instanceof CompositeByteBuf composite)) {
+            return in.retainedSlice(start, frameLength);
+        }
+        int component = composite.toComponentIndex(start);
+        int componentStart = composite.toByteIndex(component);
+        ByteBuf part = composite.internalComponent(component);
+        if (start + frameLength <= componentStart + part.readableBytes()) {
+            return part.retainedSlice(part.readerIndex() + start - componentStart, frameLength);
+        }
+        ByteBuf copy = ctx.alloc().directBuffer(frameLength);
+        return copy.writeBytes(in, start, frameLength);
     }
 
     private FrameException fail(String problem) {

@@ -120,6 +120,53 @@ class FrameDecoderTest {
         assertFalse(channel.finish());
     }
 
+    /**
+     * Frames that lie whole inside one read are slices of it (a later change to the read shows through); the
+     * one that straddles two reads is copied (it does not).
+     */
+    @Test
+    void shouldSliceFramesOutOfTheirReadAndCopyOnlyTheOneThatStraddlesTwoReads() {
+        TestRun run = new TestRun(PageSize.SIZE_4K, 8, 21, true);
+        ByteBuf frame = encode(EncoderConfig.defaults(), run);
+        int length = frame.readableBytes();
+        ByteBuf first = ALLOC.directBuffer(2 * length).writeBytes(frame, 0, length).writeBytes(frame, 0, length / 2);
+        ByteBuf second = ALLOC.directBuffer(2 * length).writeBytes(frame, length / 2, length - length / 2)
+                .writeBytes(frame, 0, length);
+        frame.release();
+
+        channel.writeInbound(track(first.retain()));
+        channel.writeInbound(track(second.retain()));
+        PageBatch inFirst = take();
+        PageBatch straddling = take();
+        PageBatch inSecond = take();
+        first.setZero(0, first.capacity());
+        second.setZero(0, second.capacity());
+        first.release();
+        second.release();
+
+        assertTrue(java.util.stream.IntStream.range(0, run.pages).anyMatch(p -> !run.isZeroPage(p)),
+                "the frames carry data to begin with");
+        assertTrue(readsAsZeros(inFirst), "a frame inside one read is a slice of it");
+        assertTrue(readsAsZeros(inSecond), "a frame inside one read is a slice of it");
+        assertBatchEquals(run, straddling);
+        assertFalse(channel.finish());
+    }
+
+    private static boolean readsAsZeros(PageBatch batch) {
+        ByteBuffer page = ByteBuffer.allocate(batch.pageSize());
+        try {
+            for (int p = 0; p < batch.pageCount(); p++) {
+                batch.copyPageData(p, page, 0, true);
+                if (page.mismatch(ByteBuffer.allocate(batch.pageSize())) >= 0) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            batch.release();
+        }
+    }
+
     @Test
     void shouldRejectOversizedLengthBeforeTheBodyArrives() {
         ByteBuf prefix = ALLOC.buffer().writeIntLE(LIMITS.maxFrameBytes() + 1).writeByte(FrameLayout.TYPE_PAGE_BATCH)
