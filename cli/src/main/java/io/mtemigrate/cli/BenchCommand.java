@@ -10,8 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -75,10 +73,10 @@ final class BenchCommand implements Callable<Integer> {
         }
         try {
             if (output.json != null) {
-                Files.writeString(output.json, results.json(), StandardCharsets.UTF_8);
+                ResultFiles.write(output.json, results.json());
             }
             if (html != null) {
-                Files.writeString(html, results.html(), StandardCharsets.UTF_8);
+                ResultFiles.write(html, results.html());
             }
         } catch (IOException e) {
             throw new CliException("cannot write the results: " + e.getMessage(), e);

@@ -5,8 +5,6 @@ import io.mtemigrate.proto.ReportJson;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Where results go (every command). */
@@ -39,7 +37,7 @@ final class OutputOptions {
         }
         if (json != null) {
             try {
-                Files.writeString(json, ReportJson.print(report) + System.lineSeparator(), StandardCharsets.UTF_8);
+                ResultFiles.write(json, ReportJson.print(report) + System.lineSeparator());
             } catch (IOException e) {
                 throw new CliException("cannot write the report to " + json + ": " + e.getMessage(), e);
             }

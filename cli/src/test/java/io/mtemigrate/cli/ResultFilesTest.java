@@ -1,0 +1,41 @@
+package io.mtemigrate.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ResultFilesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldReplaceAnOldReportWholeAndLeaveNoTemporaryFileBehind() throws IOException {
+        Path report = dir.resolve("r.json");
+        Files.writeString(report, "{\"status\": \"old\"}");
+
+        ResultFiles.write(report, "{\"status\": \"completed\"}\n");
+
+        assertEquals("{\"status\": \"completed\"}\n", Files.readString(report));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(report), files.toList());
+        }
+    }
+
+    @Test
+    void shouldNameTheMissingDirectoryAndCreateNothing() {
+        Path report = dir.resolve("missing").resolve("r.json");
+
+        IOException e = assertThrows(IOException.class, () -> ResultFiles.write(report, "{}"));
+
+        assertEquals(dir.resolve("missing") + " is not a directory", e.getMessage());
+        assertEquals(false, Files.exists(dir.resolve("missing")));
+    }
+}
