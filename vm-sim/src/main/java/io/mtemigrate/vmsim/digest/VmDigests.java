@@ -9,6 +9,7 @@ import io.mtemigrate.vmsim.VcpuState;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -16,37 +17,60 @@ import java.util.List;
  * {@code copyMteTags(FROM_GUEST)}. The vCPUs must be paused (or not running) for the result to mean anything.
  */
 public final class VmDigests {
-    private static final int PAGES_PER_TAG_CALL = 256;
+    /** Guest memory per parallel task: small enough to spread 256 MiB over cores, large enough to cost nothing. */
+    private static final long PART_BYTES = 64L << 20;
+    /** Guest memory per COPY_TAGS call: 64 KiB of tags, whatever the page size. */
+    private static final int TAG_CALL_GUEST_BYTES = 1 << 20;
 
     private VmDigests() {
     }
 
+    /**
+     * The digest of all RAM and tags. A sum of page hashes, so parts of RAM are hashed in parallel: a source
+     * verifies a migration by reading all of its RAM once more, and on one core that was a tenth of the migration.
+     */
     public static long ram(KvmVm vm) {
         int pageSize = vm.pageSize().bytes();
-        int tagsPerPage = vm.pageSize().tagsPerPage();
-        ByteBuffer tags = vm.mteEnabled()
-                ? ByteBuffer.allocateDirect(PAGES_PER_TAG_CALL * tagsPerPage).order(ByteOrder.LITTLE_ENDIAN) : null;
-        long digest = 0;
+        long pagesPerPart = PART_BYTES / pageSize;
+        List<Part> parts = new ArrayList<>();
         for (UserMemoryRegion region : vm.memslots()) {
-            HostMemory memory = region.memory();
             long pages = region.memorySize() / pageSize;
-            for (long first = 0; first < pages; first += PAGES_PER_TAG_CALL) {
-                int count = (int) Math.min(PAGES_PER_TAG_CALL, pages - first);
-                if (tags != null) {
-                    vm.copyMteTags(region.guestPhysAddr() + first * pageSize, (long) count * pageSize, tags.clear(),
-                            KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
-                }
-                for (int i = 0; i < count; i++) {
-                    long offset = region.memoryOffset() + (first + i) * pageSize;
-                    // A hole reads as zero; reading it would only commit memory.
-                    digest += memory.isHole(offset)
-                            ? RamDigest.zeroPageHash(region.slot(), first + i, pageSize, tags, i * tagsPerPage)
-                            : RamDigest.pageHash(region.slot(), first + i, memory.chunk(offset),
-                            HostMemory.offsetInChunk(offset), pageSize, tags, i * tagsPerPage);
-                }
+            for (long first = 0; first < pages; first += pagesPerPart) {
+                parts.add(new Part(region, first, Math.min(pages, first + pagesPerPart)));
+            }
+        }
+        return parts.parallelStream().mapToLong(part -> ram(vm, part)).sum();
+    }
+
+    private static long ram(KvmVm vm, Part part) {
+        int pageSize = vm.pageSize().bytes();
+        int tagsPerPage = vm.pageSize().tagsPerPage();
+        int pagesPerTagCall = Math.max(1, TAG_CALL_GUEST_BYTES / pageSize);
+        ByteBuffer tags = vm.mteEnabled()
+                ? ByteBuffer.allocateDirect(pagesPerTagCall * tagsPerPage).order(ByteOrder.LITTLE_ENDIAN) : null;
+        UserMemoryRegion region = part.region();
+        HostMemory memory = region.memory();
+        long digest = 0;
+        for (long first = part.first(); first < part.end(); first += pagesPerTagCall) {
+            int count = (int) Math.min(pagesPerTagCall, part.end() - first);
+            if (tags != null) {
+                vm.copyMteTags(region.guestPhysAddr() + first * pageSize, (long) count * pageSize, tags.clear(),
+                        KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
+            }
+            for (int i = 0; i < count; i++) {
+                long offset = region.memoryOffset() + (first + i) * pageSize;
+                // A hole reads as zero; reading it would only commit memory.
+                digest += memory.isHole(offset)
+                        ? RamDigest.zeroPageHash(region.slot(), first + i, pageSize, tags, i * tagsPerPage)
+                        : RamDigest.pageHash(region.slot(), first + i, memory.chunk(offset),
+                        HostMemory.offsetInChunk(offset), pageSize, tags, i * tagsPerPage);
             }
         }
         return digest;
+    }
+
+    /** Pages {@code first} (inclusive) to {@code end} (exclusive) of a memslot. */
+    private record Part(UserMemoryRegion region, long first, long end) {
     }
 
     /** A digest of every vCPU's registers, in vCPU order. */

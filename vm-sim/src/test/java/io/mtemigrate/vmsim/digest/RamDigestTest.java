@@ -1,7 +1,9 @@
 package io.mtemigrate.vmsim.digest;
 
+import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.UserMemoryRegion;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.guest.Workload;
 import io.mtemigrate.vmsim.machine.Fill;
@@ -19,6 +21,30 @@ class RamDigestTest {
     private static SimulatedMachine machine(Fill fill) {
         return SimulatedMachine.boot(EmulatedKvm.withMte(),
                 new MachineSpec(64L * 4096, PageSize.SIZE_4K, 1, true, Workload.IDLE, fill, 5, 0, 0));
+    }
+
+    @Test
+    void shouldSumTheSameHashesWhenRamSpansSeveralParallelParts() {
+        int pageSize = 16384;
+        try (SimulatedMachine m = SimulatedMachine.boot(EmulatedKvm.withMte(),
+                new MachineSpec(130L << 20, PageSize.SIZE_16K, 1, true, Workload.IDLE, Fill.RANDOM, 5, 0, 0))) {
+            UserMemoryRegion region = m.vm().memslots().get(0);
+            ByteBuffer tags = ByteBuffer.allocateDirect(pageSize / 16);
+            long pageByPage = 0;
+            for (long page = 0; page < region.memorySize() / pageSize; page++) {
+                m.vm().copyMteTags(region.guestPhysAddr() + page * pageSize, pageSize, tags.clear(),
+                        KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
+                long offset = region.memoryOffset() + page * pageSize;
+                pageByPage += RamDigest.pageHash(region.slot(), page, region.memory().chunk(offset),
+                        HostMemory.offsetInChunk(offset), pageSize, tags, 0);
+            }
+
+            assertEquals(pageByPage, VmDigests.ram(m.vm()));
+
+            long lastPage = region.memorySize() - pageSize;
+            region.memory().putLong(lastPage + 8, region.memory().getLong(lastPage + 8) ^ 1);
+            assertNotEquals(pageByPage, VmDigests.ram(m.vm()));
+        }
     }
 
     @Test
