@@ -36,8 +36,9 @@ final class MigrationOptions {
                     + " does for every frame it applies); 0 waits for ever (default: ${DEFAULT-VALUE}).")
     Duration stallTimeout;
 
-    @Option(names = "--max-in-flight", paramLabel = "SIZE", defaultValue = "64M", converter = Converters.Size.class,
-            description = "Frames the source holds that have not reached the socket yet; bounds its memory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-in-flight", paramLabel = "SIZE", defaultValue = "16M", converter = Converters.Size.class,
+            description = "Frames the source has encoded that have not reached the socket yet: how far encoding may run"
+                    + " ahead of the network, and so the source's memory (default: ${DEFAULT-VALUE}).")
     long maxInFlight;
 
     MigrationConfig config(CommandLine commandLine) {

@@ -42,7 +42,7 @@ public record MigrationConfig(Duration downtimeLimit, long maxBandwidth, int cha
     }
 
     public static MigrationConfig defaults() {
-        return new MigrationConfig(Duration.ofMillis(50), 0, 2, false, true, 30, Duration.ZERO, 64L << 20,
+        return new MigrationConfig(Duration.ofMillis(50), 0, 2, false, true, 30, Duration.ZERO, 16L << 20,
                 Duration.ofSeconds(30), System::nanoTime);
     }
 

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.migration.RecyclingAllocator;
+import io.mtemigrate.migration.SocketBuffers;
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Hello;
@@ -70,8 +71,7 @@ final class TargetLink implements MigrationTransport {
                        LongSupplier clock) {
         this.stallTimeoutNanos = stallTimeout.toNanos();
         this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), NioIoHandler.newFactory());
-        this.frames = new RecyclingAllocator(Protocol.MAX_BATCH_FRAME_BYTES, Protocol.MAX_BATCH_FRAME_BYTES / 2,
-                maxInFlightBytes);
+        this.frames = SocketBuffers.frames(maxInFlightBytes);
         this.channels = new Channel[channelCount];
         this.unflushed = new int[channelCount];
         this.unflushedSince = new long[channelCount];
@@ -118,7 +118,7 @@ final class TargetLink implements MigrationTransport {
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                .option(ChannelOption.SO_SNDBUF, 4 << 20)
+                .option(ChannelOption.SO_SNDBUF, SocketBuffers.SOCKET_BYTES)
                 .option(ChannelOption.ALLOCATOR, frames)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override

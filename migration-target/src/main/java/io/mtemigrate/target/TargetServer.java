@@ -3,6 +3,7 @@ package io.mtemigrate.target;
 import com.google.protobuf.ByteString;
 import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.migration.RecyclingAllocator;
+import io.mtemigrate.migration.SocketBuffers;
 import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
@@ -11,7 +12,6 @@ import io.mtemigrate.tagstream.frame.FrameDecoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -37,10 +37,9 @@ public final class TargetServer implements AutoCloseable {
     private final TargetConfig config;
     private final TargetListener listener;
     private final EventLoopGroup bossGroup;
-    private static final int READ_BYTES = 2 << 20;
     private final EventLoopGroup workerGroup;
     /** Read buffers of every connection, reused as soon as the frames in them are applied. */
-    private final RecyclingAllocator reads = new RecyclingAllocator(READ_BYTES, 64 << 10, 16L * READ_BYTES);
+    private final RecyclingAllocator reads = SocketBuffers.reads();
     private final Map<ByteString, TargetSession> sessions = new ConcurrentHashMap<>();
     private final Channel serverChannel;
     private final AtomicReference<HostMemory> preallocated = new AtomicReference<>();
@@ -70,10 +69,10 @@ public final class TargetServer implements AutoCloseable {
                     .group(bossGroup, workerGroup)
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.SO_RCVBUF, 4 << 20)
+                    .childOption(ChannelOption.SO_RCVBUF, SocketBuffers.SOCKET_BYTES)
                     // Reads of several batch frames: the frame decoder slices the frames out of the read buffer
                     // and copies only the one that straddles two reads.
-                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64 << 10, READ_BYTES, READ_BYTES))
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, SocketBuffers.readSizes())
                     .childOption(ChannelOption.ALLOCATOR, reads)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override

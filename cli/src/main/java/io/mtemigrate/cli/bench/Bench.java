@@ -1,5 +1,6 @@
 package io.mtemigrate.cli.bench;
 
+import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.guest.Workload;
 import io.mtemigrate.vmsim.machine.Fill;
@@ -87,7 +88,7 @@ public final class Bench {
         for (int i = 0; i < (quick ? 1 : 3); i++) {
             say.accept("warm-up: run %d", new Object[] {i + 1});
             BenchRunner.run(BenchCase.idle("warm-up", warmUp, ps, Fill.RANDOM, channels));
-            RawTransfer.netty(warmUp, channels, 64L << 20);
+            RawTransfer.netty(warmUp, channels, MigrationConfig.defaults().maxInFlightBytes());
         }
         List<CaseResult> results = new ArrayList<>();
         for (BenchCase benchCase : plan) {
@@ -97,7 +98,8 @@ public final class Bench {
                 runs.add(BenchRunner.run(benchCase));
             }
             long wireBytes = runs.get(0).report().getBytesOnWire();
-            double raw = RawTransfer.netty(Math.max(wireBytes, 1 << 20), benchCase.channels(), 64L << 20) / 1e6;
+            double raw = RawTransfer.netty(Math.max(wireBytes, 1 << 20), benchCase.channels(),
+                    MigrationConfig.defaults().maxInFlightBytes()) / 1e6;
             results.add(new CaseResult(benchCase, runs, raw));
         }
         return new Results(results, RawTransfer.memoryCopy(ram) / 1e6);

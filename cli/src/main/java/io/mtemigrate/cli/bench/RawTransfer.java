@@ -1,5 +1,7 @@
 package io.mtemigrate.cli.bench;
 
+import io.mtemigrate.migration.RecyclingAllocator;
+import io.mtemigrate.migration.SocketBuffers;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -24,8 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The physical limit a migration is measured against: the same number of bytes pushed over the same number of
- * loopback channels in 256 KiB writes, each copied once from a source buffer into a pooled buffer (as the
- * migration copies each page once), with the same in-flight bound, and nothing else.
+ * loopback channels in 256 KiB writes, each copied once from a source buffer into a recycled buffer (as the
+ * migration copies each page once), with the same in-flight bound, socket buffers, read sizes and allocators
+ * ({@link SocketBuffers}), and nothing else.
  */
 public final class RawTransfer {
     private static final int FRAME = 256 << 10;
@@ -39,9 +42,14 @@ public final class RawTransfer {
         EventLoopGroup client = new MultiThreadIoEventLoopGroup(Math.min(channels, 2), NioIoHandler.newFactory());
         AtomicLong received = new AtomicLong();
         Object done = new Object();
+        RecyclingAllocator reads = SocketBuffers.reads();
+        RecyclingAllocator frames = SocketBuffers.frames(maxInFlight);
         try {
             Channel listener = new ServerBootstrap().group(server).channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_RCVBUF, SocketBuffers.SOCKET_BYTES)
+                    .childOption(ChannelOption.RCVBUF_ALLOCATOR, SocketBuffers.readSizes())
+                    .childOption(ChannelOption.ALLOCATOR, reads)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -63,6 +71,8 @@ public final class RawTransfer {
             for (int i = 0; i < channels; i++) {
                 out[i] = new Bootstrap().group(client).channel(NioSocketChannel.class)
                         .option(ChannelOption.TCP_NODELAY, true)
+                        .option(ChannelOption.SO_SNDBUF, SocketBuffers.SOCKET_BYTES)
+                        .option(ChannelOption.ALLOCATOR, frames)
                         .handler(new ChannelInboundHandlerAdapter()).connect(listener.localAddress()).sync().channel();
             }
             ByteBuffer source = ByteBuffer.allocateDirect(FRAME);
@@ -92,6 +102,8 @@ public final class RawTransfer {
         } finally {
             client.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             server.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            reads.close();
+            frames.close();
         }
     }
 
@@ -111,7 +123,7 @@ public final class RawTransfer {
         long bytes = Long.parseLong(args[0]);
         int channels = Integer.parseInt(args[1]);
         for (int i = 0; i < 3; i++) {
-            System.out.printf("netty %.0f MB/s, memcpy %.0f MB/s%n", netty(bytes, channels, 64L << 20) / 1e6,
+            System.out.printf("netty %.0f MB/s, memcpy %.0f MB/s%n", netty(bytes, channels, 16L << 20) / 1e6,
                     memoryCopy(bytes) / 1e6);
         }
     }
