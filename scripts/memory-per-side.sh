@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Peak memory of each side of a migration beyond guest RAM: source and target run as separate processes on
-# loopback, and every 20 ms this samples their RssAnon (heap, direct buffers, JIT code, metaspace, thread stacks:
-# all anonymous memory), from /proc. Guest RAM is a shared tmpfs mapping (RssShmem) and is not counted.
-# Usage: scripts/memory-per-side.sh [RAM ...]   (default: 1G 4G); SOURCE_OPTIONS="--max-in-flight 16M" adds
+# loopback. Two measures per side: the JVM's native memory tracking at exit (peak committed Java heap and peak
+# direct memory, NMT's "Other"), and every 20 ms the process's RssAnon from /proc (heap, direct buffers, JIT code,
+# metaspace, thread stacks: all anonymous memory). Guest RAM is a shared tmpfs mapping (RssShmem) and is in neither.
+# Usage: scripts/memory-per-side.sh [RAM ...]   (default: 1G 4G); SOURCE_OPTIONS="--max-in-flight 64M" adds
 # options to the source.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 java_home="$("$root/bin/find-jdk")"
 sizes=("$@"); [ ${#sizes[@]} -eq 0 ] && sizes=(1G 4G)
 work="$(mktemp -d)"; trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null || true' EXIT
+nmt="-XX:NativeMemoryTracking=summary -XX:+UnlockDiagnosticVMOptions -XX:+PrintNMTStatistics"
 rss_anon() { awk '/^RssAnon/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 for ram in "${sizes[@]}"; do
   port=$(( 7900 + RANDOM % 50 ))
-  "$root/mte-migrate" target --listen 127.0.0.1:$port --once --run-for 1s --quiet > /dev/null 2>&1 &
+  MTE_MIGRATE_JAVA_OPTS="$nmt" "$root/mte-migrate" target --listen 127.0.0.1:$port --once --run-for 1s --quiet \
+    > "$work/t.nmt" 2>&1 &
   target=$!
   sleep 3
-  "$root/mte-migrate" source --connect 127.0.0.1:$port --ram "$ram" --workload alloc ${SOURCE_OPTIONS:-} --quiet --json "$work/s.json" > /dev/null 2>&1 &
+  MTE_MIGRATE_JAVA_OPTS="$nmt" "$root/mte-migrate" source --connect 127.0.0.1:$port --ram "$ram" --workload alloc \
+    ${SOURCE_OPTIONS:-} --quiet --json "$work/s.json" > "$work/s.nmt" 2>&1 &
   source=$!
   sleep 0.5
   # The launcher execs java, so these are the JVMs themselves.
@@ -27,13 +31,29 @@ for ram in "${sizes[@]}"; do
     [ "$t" -gt "$tmax" ] && tmax=$t; [ "$s" -gt "$smax" ] && smax=$s
     sleep 0.02
   done
+  wait "$source" || true
   wait "$target" || true
-  python3 - "$ram" "$tmax" "$smax" "$t0" "$s0" "$work/s.json" <<'PY'
-import json, sys
+  python3 - "$ram" "$tmax" "$smax" "$t0" "$s0" "$work/s.json" "$work/s.nmt" "$work/t.nmt" <<'PY'
+import json, re, sys
 ram, tmax, smax, t0, s0 = sys.argv[1], *map(int, sys.argv[2:6])
 report = json.load(open(sys.argv[6]))
-print(f"{ram:>4} guest: {report['status']} in {report['totalTimeMs']} ms; peak RssAnon (beyond guest RAM): "
-      f"source {smax / 1024:.0f} MiB ({s0 / 1024:.0f} before the migration), "
+
+def peak(text, category):
+    """Peak committed bytes of an NMT category: 'at peak' means the current figure is the peak."""
+    block = re.search(r"-\s+" + category + r" \(reserved=\d+, committed=(\d+)\)\n(.*?)\n-", text, re.S)
+    if not block:
+        sys.exit(f"no '{category}' in the native memory summary")
+    explicit = re.search(r"peak=(\d+)", block.group(2))
+    return int(explicit.group(1)) if explicit else int(block.group(1))
+
+def side(path):
+    text = open(path).read()
+    heap, direct = peak(text, "Java Heap"), peak(text, "Other")
+    return f"heap {heap >> 20} + direct {direct >> 20} = {(heap + direct) >> 20} MiB"
+
+print(f"{ram:>4} guest: {report['status']} in {report['totalTimeMs']} ms")
+print(f"      peak committed heap + direct memory: source {side(sys.argv[7])}, target {side(sys.argv[8])}")
+print(f"      peak RssAnon: source {smax / 1024:.0f} MiB ({s0 / 1024:.0f} before the migration), "
       f"target {tmax / 1024:.0f} MiB ({t0 / 1024:.0f} before)")
 PY
 done
