@@ -20,7 +20,8 @@ final class ResultFiles {
         if (!Files.isDirectory(absolute.getParent())) {
             throw new IOException(absolute.getParent() + " is not a directory");
         }
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
+        // Not createTempFile: that makes the file readable by its owner only, whatever the umask says.
+        Path temporary = absolute.resolveSibling("." + absolute.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
         try {
             Files.writeString(temporary, text, StandardCharsets.UTF_8);
             try {

@@ -30,6 +30,16 @@ class ResultFilesTest {
     }
 
     @Test
+    void shouldGiveTheReportTheSamePermissionsAsAnyNewFile() throws IOException {
+        Path plain = Files.writeString(dir.resolve("plain.json"), "{}");
+        Path report = dir.resolve("r.json");
+
+        ResultFiles.write(report, "{}");
+
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(report));
+    }
+
+    @Test
     void shouldNameTheMissingDirectoryAndCreateNothing() {
         Path report = dir.resolve("missing").resolve("r.json");
 
