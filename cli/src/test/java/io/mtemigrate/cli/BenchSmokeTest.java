@@ -5,6 +5,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,7 +22,19 @@ class BenchSmokeTest {
         assertTrue(run.out().contains("raw MB/s") && run.out().contains("idle random"), run.out());
         String results = Files.readString(json);
         assertTrue(results.contains("\"ratioToRaw\"") && results.contains("\"sourceDigest\""), results);
+        // A quick run's transfers can be shorter than the process clock's resolution: then the figure is null.
+        Matcher cpu = Pattern.compile("\"(raw)?[cC]puSecondsPerGB\": (null|[0-9.]+)").matcher(results);
+        int reported = 0;
+        while (cpu.find()) {
+            assertTrue(cpu.group(2).equals("null") || Double.parseDouble(cpu.group(2)) > 0, cpu.group());
+            reported++;
+        }
+        assertEquals(2 * countOf(results, "\"ratioToRaw\""), reported, "each case reports its CPU and the raw transfer's");
         assertTrue(Files.readString(html).contains("<svg"), "the page has charts");
+    }
+
+    private static int countOf(String text, String part) {
+        return text.split(Pattern.quote(part), -1).length - 1;
     }
 
     @Test

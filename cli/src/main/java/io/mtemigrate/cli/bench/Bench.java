@@ -98,9 +98,9 @@ public final class Bench {
                 runs.add(BenchRunner.run(benchCase));
             }
             long wireBytes = runs.get(0).report().getBytesOnWire();
-            double raw = RawTransfer.netty(Math.max(wireBytes, 1 << 20), benchCase.channels(),
-                    MigrationConfig.defaults().maxInFlightBytes()) / 1e6;
-            results.add(new CaseResult(benchCase, runs, raw));
+            RawTransfer.Result raw = RawTransfer.netty(Math.max(wireBytes, 1 << 20), benchCase.channels(),
+                    MigrationConfig.defaults().maxInFlightBytes());
+            results.add(new CaseResult(benchCase, runs, raw.bytesPerSecond() / 1e6, raw.cpuSecondsPerGB()));
         }
         return new Results(results, RawTransfer.memoryCopy(ram) / 1e6);
     }

@@ -24,10 +24,11 @@ final class BenchOutput {
     static void table(List<CaseResult> results, double memcpyMBps, PrintStream out) {
         out.println("machine: " + machine());
         out.printf(Locale.ROOT, "single-threaded memory copy: %.0f MB/s%n", memcpyMBps);
-        out.printf(Locale.ROOT, "%-26s %9s %9s %6s %9s %9s %8s %8s %10s %8s %7s %6s %8s%n", "case", "total ms", "downtime",
-                "rounds", "data MB", "tags MB", "hdr MB", "RAM MB/s", "wire MB/s", "raw MB/s", "ratio", "thrtl", "mem MiB");
+        out.printf(Locale.ROOT, "%-26s %9s %9s %6s %9s %9s %8s %8s %10s %8s %7s %6s %8s %7s %7s%n", "case", "total ms",
+                "downtime", "rounds", "data MB", "tags MB", "hdr MB", "RAM MB/s", "wire MB/s", "raw MB/s", "ratio", "thrtl",
+                "mem MiB", "cpu/GB", "raw/GB");
         for (CaseResult r : results) {
-            out.printf(Locale.ROOT, "%-26s %9.0f %9.0f %6.0f %9.1f %9.2f %8.2f %8.0f %10s %8.0f %7.2f %6.0f %8.0f%s%n",
+            out.printf(Locale.ROOT, "%-26s %9.0f %9.0f %6.0f %9.1f %9.2f %8.2f %8.0f %10s %8.0f %7.2f %6.0f %8.0f %7s %7s%s%n",
                     r.benchCase().name(),
                     r.median(x -> x.report().getTotalTimeMs()), r.median(x -> x.report().getDowntimeMs()),
                     r.median(x -> x.report().getRounds()),
@@ -36,8 +37,8 @@ final class BenchOutput {
                     String.format(Locale.ROOT, "%.0f±%.0f", r.wireMBps(),
                             (r.max(x -> x.report().getThroughputMbps()) - r.min(x -> x.report().getThroughputMbps())) / 2),
                     r.rawMBps(), r.ratioToRaw(), r.median(x -> x.rounds().stream().mapToLong(a -> a[3]).max().orElse(0)),
-                    r.median(BenchRun::peakMemoryBytes) / (double) (1L << 20),
-                    r.allCompleted() ? "" : "  FAILED: " + r.runs().get(0).report().getError());
+                    r.median(BenchRun::peakMemoryBytes) / (double) (1L << 20), ProcessCpu.format(r.cpuSecondsPerGB()),
+                    ProcessCpu.format(r.rawCpuSecondsPerGB()), r.allCompleted() ? "" : "  FAILED: " + r.runs().get(0).report().getError());
         }
     }
 
@@ -48,10 +49,12 @@ final class BenchOutput {
             CaseResult r = results.get(i);
             json.append(String.format(Locale.ROOT, "    {\"name\": \"%s\", \"rawMBps\": %.1f, \"wireMBps\": %.1f, "
                             + "\"ratioToRaw\": %.3f, \"medianTotalTimeMs\": %.0f, \"medianDowntimeMs\": %.0f, "
-                            + "\"medianPeakMemoryBytes\": %.0f, \"runs\": [",
+                            + "\"medianPeakMemoryBytes\": %.0f, \"cpuSecondsPerGB\": %s, \"rawCpuSecondsPerGB\": %s, "
+                            + "\"runs\": [",
                     r.benchCase().name(), r.rawMBps(), r.wireMBps(), r.ratioToRaw(),
                     r.median(x -> x.report().getTotalTimeMs()), r.median(x -> x.report().getDowntimeMs()),
-                    r.median(BenchRun::peakMemoryBytes)));
+                    r.median(BenchRun::peakMemoryBytes), ProcessCpu.json(r.cpuSecondsPerGB()),
+                    ProcessCpu.json(r.rawCpuSecondsPerGB())));
             for (int j = 0; j < r.runs().size(); j++) {
                 BenchRun run = r.runs().get(j);
                 json.append(j == 0 ? "\n" : ",\n").append(ReportJson.print(run.report().toBuilder()

@@ -30,18 +30,21 @@ final class BenchRunner {
                     .withAutoConverge(benchCase.autoConverge()).withMaxRounds(40);
             MigrationReport report;
             long peak;
+            long cpuNanos;
             try (MemorySampler sampler = new MemorySampler()) {
                 long baseline = sampler.inUse();
                 int[] lastRound = {-1};
+                long cpuBefore = ProcessCpu.nanos();
                 report = new SourceMigration(source, target.address(), config, p -> {
                     if (p.phase() != Phase.FIRST_PASS && p.round() != lastRound[0]) {
                         lastRound[0] = p.round();
                         rounds.add(new long[] {p.round(), p.bytesSent(), p.dirtyRate(), p.throttle()});
                     }
                 }).run();
+                cpuNanos = ProcessCpu.nanos() - cpuBefore;
                 peak = Math.max(0, sampler.peak() - baseline);
             }
-            return new BenchRun(report, target.preallocMillis(), peak, rounds);
+            return new BenchRun(report, target.preallocMillis(), peak, cpuNanos, rounds);
         }
     }
 }

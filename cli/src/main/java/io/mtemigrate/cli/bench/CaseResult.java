@@ -3,8 +3,13 @@ package io.mtemigrate.cli.bench;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
-/** A case's repeated runs, summarised as median and spread (min..max), next to the raw transfer limit. */
-record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps) {
+/**
+ * A case's repeated runs, summarised as median and spread (min..max), next to the raw transfer limit.
+ *
+ * @param rawCpuSecondsPerGB core-seconds the raw transfer took per GB: with the cores saturated, its ratio to the
+ *                           migration's bounds the throughput ratio
+ */
+record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps, double rawCpuSecondsPerGB) {
     double median(ToDoubleFunction<BenchRun> metric) {
         double[] values = runs.stream().mapToDouble(metric).sorted().toArray();
         int n = values.length;
@@ -26,6 +31,13 @@ record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps) {
     /** Bytes on the wire per second against the raw transfer of the same byte count over the same channels. */
     double ratioToRaw() {
         return rawMBps <= 0 ? 0 : wireMBps() / rawMBps;
+    }
+
+    /** The median over the runs whose CPU time was long enough to measure; NaN when none was. */
+    double cpuSecondsPerGB() {
+        double[] values = runs.stream().mapToDouble(BenchRun::cpuSecondsPerGB).filter(v -> !Double.isNaN(v)).sorted().toArray();
+        int n = values.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     boolean allCompleted() {

@@ -36,8 +36,11 @@ public final class RawTransfer {
     private RawTransfer() {
     }
 
-    /** @return bytes per second received */
-    public static double netty(long bytes, int channels, long maxInFlight) throws InterruptedException {
+    /** A transfer's speed and the CPU time the process spent on it, in core-seconds per GB. */
+    public record Result(double bytesPerSecond, double cpuSecondsPerGB) {
+    }
+
+    public static Result netty(long bytes, int channels, long maxInFlight) throws InterruptedException {
         EventLoopGroup server = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
         EventLoopGroup client = new MultiThreadIoEventLoopGroup(Math.min(channels, 2), NioIoHandler.newFactory());
         AtomicLong received = new AtomicLong();
@@ -79,6 +82,7 @@ public final class RawTransfer {
             Semaphore budget = new Semaphore((int) maxInFlight);
             ByteBufAllocator alloc = out[0].alloc();
             long start = System.nanoTime();
+            long cpuBefore = ProcessCpu.nanos();
             long sent = 0;
             for (int i = 0; sent < bytes; i++) {
                 int n = (int) Math.min(FRAME, bytes - sent);
@@ -94,11 +98,12 @@ public final class RawTransfer {
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            long cpuNanos = ProcessCpu.nanos() - cpuBefore;
             for (Channel c : out) {
                 c.close().sync();
             }
             listener.close().sync();
-            return bytes / seconds;
+            return new Result(bytes / seconds, ProcessCpu.secondsPerGB(cpuNanos, bytes));
         } finally {
             client.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             server.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -123,8 +128,9 @@ public final class RawTransfer {
         long bytes = Long.parseLong(args[0]);
         int channels = Integer.parseInt(args[1]);
         for (int i = 0; i < 3; i++) {
-            System.out.printf("netty %.0f MB/s, memcpy %.0f MB/s%n", netty(bytes, channels, 16L << 20) / 1e6,
-                    memoryCopy(bytes) / 1e6);
+            Result raw = netty(bytes, channels, 16L << 20);
+            System.out.printf("netty %.0f MB/s (%.2f core-s/GB), memcpy %.0f MB/s%n", raw.bytesPerSecond() / 1e6,
+                    raw.cpuSecondsPerGB(), memoryCopy(bytes) / 1e6);
         }
     }
 }
