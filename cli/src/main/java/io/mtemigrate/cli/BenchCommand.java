@@ -19,8 +19,9 @@ import java.util.concurrent.Callable;
                 + " measured in the same run: a plain Netty transfer of the same bytes over the same channels, and a"
                 + " memory copy.",
                 "Cases: idle guests with random, allocator-like and zero memory, and a live guest dirtying memory.",
-                "cpu/GB and raw/GB: the process's CPU time per GB on the wire, for the migration and for the raw"
-                        + " transfer; their quotient bounds the ratio when both saturate the same cores.",
+                "cpu/GB and raw/GB: the process's CPU time per GB on the wire, for the migration (both sides, the"
+                        + " guest's vCPUs, the verifying digest) and for the raw transfer; for idle guests their"
+                        + " quotient bounds the ratio when both saturate the same cores.",
                 "Exit status: 0 when every migration completed and verified, 1 otherwise, 2 for usage errors."})
 final class BenchCommand implements Callable<Integer> {
     @Spec

@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ResultFilesTest {
     @TempDir
@@ -37,6 +38,27 @@ class ResultFilesTest {
         ResultFiles.write(report, "{}");
 
         assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(report));
+    }
+
+    @Test
+    void shouldWriteThroughASymbolicLinkAndKeepTheLink() throws IOException {
+        Path real = Files.writeString(dir.resolve("real.json"), "old");
+        Path link = Files.createSymbolicLink(dir.resolve("link.json"), real.getFileName());
+
+        ResultFiles.write(link, "new");
+
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals("new", Files.readString(real));
+    }
+
+    @Test
+    void shouldCreateTheFileADanglingLinkPointsTo() throws IOException {
+        Path link = Files.createSymbolicLink(dir.resolve("link.json"), Path.of("later.json"));
+
+        ResultFiles.write(link, "new");
+
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals("new", Files.readString(dir.resolve("later.json")));
     }
 
     @Test

@@ -366,7 +366,10 @@ final class TargetLink implements MigrationTransport {
                 channel.close().awaitUninterruptibly();
             }
         }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        frames.close();
+        try {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        } finally {
+            frames.close();
+        }
     }
 }

@@ -157,7 +157,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         if (start + frameLength <= componentStart + part.readableBytes()) {
             return part.retainedSlice(part.readerIndex() + start - componentStart, frameLength);
         }
-        ByteBuf copy = ctx.alloc().directBuffer(frameLength);
+        // Exactly the frame's size: a recycling allocator would otherwise hand out one of its large read buffers.
+        ByteBuf copy = ctx.alloc().directBuffer(frameLength, frameLength);
         return copy.writeBytes(in, start, frameLength);
     }
 
