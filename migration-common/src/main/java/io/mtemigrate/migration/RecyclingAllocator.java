@@ -40,10 +40,6 @@ public final class RecyclingAllocator extends AbstractByteBufAllocator implement
         this.idle = new ArrayBlockingQueue<>((int) Math.max(1, Math.min(1 << 16, maxIdleBytes / slotBytes)));
     }
 
-    public int slotBytes() {
-        return slotBytes;
-    }
-
     /** Buffers waiting for reuse. */
     public int idleBuffers() {
         return idle.size();

@@ -1,6 +1,5 @@
 package io.mtemigrate.cli.bench;
 
-import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.guest.Workload;
 import io.mtemigrate.vmsim.machine.Fill;
@@ -88,7 +87,7 @@ public final class Bench {
         for (int i = 0; i < (quick ? 1 : 3); i++) {
             say.accept("warm-up: run %d", new Object[] {i + 1});
             BenchRunner.run(BenchCase.idle("warm-up", warmUp, ps, Fill.RANDOM, channels));
-            RawTransfer.netty(warmUp, channels, MigrationConfig.defaults().maxInFlightBytes());
+            RawTransfer.netty(warmUp, channels, RawTransfer.IN_FLIGHT);
         }
         List<CaseResult> results = new ArrayList<>();
         for (BenchCase benchCase : plan) {
@@ -99,7 +98,7 @@ public final class Bench {
             }
             long wireBytes = runs.get(0).report().getBytesOnWire();
             RawTransfer.Result raw = RawTransfer.netty(Math.max(wireBytes, 1 << 20), benchCase.channels(),
-                    MigrationConfig.defaults().maxInFlightBytes());
+                    RawTransfer.IN_FLIGHT);
             results.add(new CaseResult(benchCase, runs, raw.bytesPerSecond() / 1e6, raw.cpuSecondsPerGB()));
         }
         return new Results(results, RawTransfer.memoryCopy(ram) / 1e6);

@@ -11,9 +11,7 @@ import java.util.function.ToDoubleFunction;
  */
 record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps, double rawCpuSecondsPerGB) {
     double median(ToDoubleFunction<BenchRun> metric) {
-        double[] values = runs.stream().mapToDouble(metric).sorted().toArray();
-        int n = values.length;
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+        return medianOf(runs.stream().mapToDouble(metric).sorted().toArray());
     }
 
     double min(ToDoubleFunction<BenchRun> metric) {
@@ -35,9 +33,13 @@ record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps, doub
 
     /** The median over the runs whose CPU time was long enough to measure; NaN when none was. */
     double cpuSecondsPerGB() {
-        double[] values = runs.stream().mapToDouble(BenchRun::cpuSecondsPerGB).filter(v -> !Double.isNaN(v)).sorted().toArray();
-        int n = values.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+        return medianOf(runs.stream().mapToDouble(BenchRun::cpuSecondsPerGB).filter(v -> !Double.isNaN(v)).sorted().toArray());
+    }
+
+    /** NaN for no values. */
+    private static double medianOf(double[] sorted) {
+        int n = sorted.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     boolean allCompleted() {

@@ -1,6 +1,7 @@
 package io.mtemigrate.cli.bench;
 
 import java.lang.management.ManagementFactory;
+import java.util.Locale;
 
 /**
  * CPU time of this whole process: every thread of both sides of a migration (and of the guest), so that a case's
@@ -27,11 +28,11 @@ final class ProcessCpu {
 
     /** For tables: two decimals, or "-" when not measured. */
     static String format(double secondsPerGB) {
-        return Double.isNaN(secondsPerGB) ? "-" : String.format(java.util.Locale.ROOT, "%.2f", secondsPerGB);
+        return Double.isNaN(secondsPerGB) ? "-" : String.format(Locale.ROOT, "%.2f", secondsPerGB);
     }
 
     /** For JSON: three decimals, or null when not measured. */
     static String json(double secondsPerGB) {
-        return Double.isNaN(secondsPerGB) ? "null" : String.format(java.util.Locale.ROOT, "%.3f", secondsPerGB);
+        return Double.isNaN(secondsPerGB) ? "null" : String.format(Locale.ROOT, "%.3f", secondsPerGB);
     }
 }

@@ -2,6 +2,7 @@ package io.mtemigrate.cli.bench;
 
 import io.mtemigrate.migration.RecyclingAllocator;
 import io.mtemigrate.migration.SocketBuffers;
+import io.mtemigrate.source.MigrationConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -32,6 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class RawTransfer {
     private static final int FRAME = 256 << 10;
+    /** The migration's own in-flight budget, so that both are held to the same one. */
+    static final long IN_FLIGHT = MigrationConfig.defaults().maxInFlightBytes();
 
     private RawTransfer() {
     }
@@ -128,7 +131,7 @@ public final class RawTransfer {
         long bytes = Long.parseLong(args[0]);
         int channels = Integer.parseInt(args[1]);
         for (int i = 0; i < 3; i++) {
-            Result raw = netty(bytes, channels, 16L << 20);
+            Result raw = netty(bytes, channels, IN_FLIGHT);
             System.out.printf("netty %.0f MB/s (%.2f core-s/GB), memcpy %.0f MB/s%n", raw.bytesPerSecond() / 1e6,
                     raw.cpuSecondsPerGB(), memoryCopy(bytes) / 1e6);
         }
