@@ -12,6 +12,7 @@ import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.KvmVm;
 import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.digest.PageFingerprint;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.netty.buffer.ByteBuf;
 
@@ -21,8 +22,10 @@ import java.util.List;
 
 /**
  * Reads pages and their tags from the source VM and sends them as batch frames: per batch one
- * {@code copyMteTags(FROM_GUEST)} over exactly the batch's pages, one copy of each page into the frame, and the
- * hash of each page into the incremental digest. Runs on the migration thread only.
+ * {@code copyMteTags(FROM_GUEST)} over exactly the batch's pages and one read of each page, for its fingerprint
+ * (into the incremental digest) and to bring it into cache for the kernel's copy; the frame's payload is the
+ * guest's memory itself, never copied here. Memory the guest never wrote is found as holes of its memory file,
+ * the way a VMM finds them, and sent as zero pages without being read. Runs on the migration thread only.
  */
 final class PageSender implements AutoCloseable {
     private final KvmVm vm;
@@ -31,6 +34,8 @@ final class PageSender implements AutoCloseable {
     private final PageDigests digests;
     private final PageBatchEncoder encoder;
     private final ByteBuffer tags;
+    private final int[] dataCrcs;
+    private final PageFingerprint fingerprint = new PageFingerprint();
     private final int pageSize;
     private final int tagsPerPage;
     private final int pagesPerBatch;
@@ -54,6 +59,7 @@ final class PageSender implements AutoCloseable {
         // A VM without MTE sends all-zero tags, which cost one flag per page on the wire.
         this.tags = ByteBuffer.allocateDirect(pagesPerBatch * tagsPerPage).order(ByteOrder.LITTLE_ENDIAN);
         this.pagesThisRound = new long[link.channelCount()];
+        this.dataCrcs = new int[pagesPerBatch];
     }
 
     int slotCount() {
@@ -72,22 +78,35 @@ final class PageSender implements AutoCloseable {
         return pagesSentInPass;
     }
 
-    /** The first pass: every page of every slot, in whole batches. */
+    /**
+     * The first pass: every page of every slot. Holes of the memory file go as zero frames without a read; the
+     * data between them in batches that each stay inside one batch-aligned group of pages.
+     */
     void sendAll(long round, Checkpoint checkpoint) throws MigrationFailure {
         pagesSentInPass = 0;
         for (int s = 0; s < slots.size(); s++) {
+            UserMemoryRegion slot = slots.get(s);
+            HostMemory memory = slot.memory();
             long pages = slotPages(s);
-            long first = 0;
-            while (first < pages) {
-                int count = (int) Math.min(pagesPerBatch, pages - first);
-                int holes = holeBatches(s, first, pages);
-                if (holes > 0) {
-                    count = (int) Math.min((long) holes * pagesPerBatch, pages - first);
-                    sendHoles(s, first, count, round, checkpoint);
-                } else {
-                    sendRun(s, first, count, round, checkpoint);
+            long page = 0;
+            while (page < pages) {
+                long offset = slot.memoryOffset() + page * pageSize;
+                long dataPage = Math.min(pages, (memory.nextData(offset) - slot.memoryOffset()) / pageSize);
+                for (; page < dataPage; page += maxZeroRun) {
+                    sendHoles(s, page, (int) Math.min(maxZeroRun, dataPage - page), round, checkpoint);
                 }
-                first += count;
+                page = Math.max(page, dataPage);
+                if (page >= pages) {
+                    break;
+                }
+                long holeAt = memory.nextHole(slot.memoryOffset() + page * pageSize) - slot.memoryOffset();
+                long dataEnd = Math.min(pages, (holeAt + pageSize - 1) / pageSize);
+                while (page < dataEnd) {
+                    long groupEnd = (page / pagesPerBatch + 1) * pagesPerBatch;
+                    int count = (int) (Math.min(groupEnd, dataEnd) - page);
+                    sendRun(s, page, count, round, checkpoint);
+                    page += count;
+                }
             }
         }
     }
@@ -136,27 +155,22 @@ final class PageSender implements AutoCloseable {
     private void sendRun(int slotIndex, long first, int count, long round, Checkpoint checkpoint) throws MigrationFailure {
         UserMemoryRegion slot = slots.get(slotIndex);
         long offset = slot.memoryOffset() + first * pageSize;
-        if (allHoles(slot, offset, count)) {
-            sendHoles(slotIndex, first, count, round, checkpoint);
-            return;
-        }
         checkpoint.check();
         long ipa = slot.guestPhysAddr() + first * pageSize;
         long length = (long) count * pageSize;
-        if (vm.mteEnabled()) {
+        boolean mte = vm.mteEnabled();
+        if (mte) {
             long done = vm.copyMteTags(ipa, length, tags.clear(), KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
             if (done != length) {
                 throw new MigrationFailure("KVM_ARM_MTE_COPY_TAGS read tags of " + done + " of " + length
                         + " bytes at IPA 0x" + Long.toHexString(ipa));
             }
         }
-        ByteBuffer hashedTags = vm.mteEnabled() ? tags : null;
-        ByteBuffer chunk = slot.memory().chunk(offset);
-        int inChunk = HostMemory.offsetInChunk(offset);
-        ByteBuf frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize, chunk, inChunk, tags, 0);
+        ByteBuf frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize,
+                slot.memory().chunk(offset), HostMemory.offsetInChunk(offset), tags, 0, dataCrcs);
         for (int i = 0; i < count; i++) {
-            digests.update(slotIndex, first + i, RamDigest.pageHash(slot.slot(), first + i, chunk,
-                    inChunk + i * pageSize, pageSize, hashedTags, i * tagsPerPage));
+            int tagCrc = mte ? fingerprint.tagCrc(tags, i * tagsPerPage, tagsPerPage) : 0;
+            digests.update(slotIndex, first + i, RamDigest.combine(slot.slot(), first + i, dataCrcs[i], tagCrc));
         }
         ship(slotIndex, first, count, frame, checkpoint);
     }
@@ -169,26 +183,10 @@ final class PageSender implements AutoCloseable {
         pagesSentInPass += count;
     }
 
-    /** How many whole batches from {@code first} on are never-written memory, up to one frame's worth. */
-    private int holeBatches(int slotIndex, long first, long pages) {
-        UserMemoryRegion slot = slots.get(slotIndex);
-        int batches = 0;
-        long page = first;
-        while (page < pages && (long) (batches + 1) * pagesPerBatch <= maxZeroRun) {
-            int count = (int) Math.min(pagesPerBatch, pages - page);
-            if (!allHoles(slot, slot.memoryOffset() + page * pageSize, count)) {
-                break;
-            }
-            batches++;
-            page += count;
-        }
-        return batches;
-    }
-
     /**
-     * Never-written, never-tagged pages: zero in data and tags, so neither read nor tag-copied (reading a tmpfs
-     * hole commits it). A write landing meanwhile marks the page written before its dirty bit, so it is sent
-     * again in a later round.
+     * Holes of the memory file: never touched, so zero in data and in tags (any guest access or TO_GUEST faults a
+     * page in), and neither read nor tag-copied (reading a tmpfs hole would commit it). A write landing meanwhile
+     * sets the page's dirty bit, so it is sent again in a later round.
      */
     private void sendHoles(int slotIndex, long first, int count, long round, Checkpoint checkpoint) throws MigrationFailure {
         checkpoint.check();
@@ -199,15 +197,6 @@ final class PageSender implements AutoCloseable {
             digests.update(slotIndex, first + i, RamDigest.zeroPageHash(slot.slot(), first + i, pageSize, mte));
         }
         ship(slotIndex, first, count, frame, checkpoint);
-    }
-
-    private boolean allHoles(UserMemoryRegion slot, long offset, int count) {
-        for (int i = 0; i < count; i++) {
-            if (!slot.memory().isHole(offset + (long) i * pageSize)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Tells every channel that the round is over, with the pages it carried in it. */

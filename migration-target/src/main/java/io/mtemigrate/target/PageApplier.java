@@ -11,22 +11,29 @@ import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.KvmVm;
 import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.digest.PageFingerprint;
 import io.mtemigrate.vmsim.digest.RamDigest;
+
+import java.lang.foreign.MemorySegment;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * Writes page batches into the target VM: data straight from the frame into the memslot's memory (the one copy
- * on this side), tags with one {@code copyMteTags(TO_GUEST)} per batch, and the hash of each page as it now is
- * into the incremental digest. One applier per channel; channels work on disjoint pages.
+ * Writes page batches into the target VM. Raw pages are already in guest memory when a batch gets here: they
+ * landed straight from the socket at {@link #destinationOf} (a {@code LandingReceiver}); compressed pages are
+ * decompressed into it, and pages that became zero are zeroed. Tags go in with one {@code copyMteTags(TO_GUEST)}
+ * per batch. Then each page's fingerprint is taken from guest memory as it now is, while it is in cache, into the
+ * incremental digest: what landed, not what the frame said. One applier per channel; channels work on disjoint
+ * pages.
  */
 final class PageApplier {
     private final KvmVm vm;
     private final List<UserMemoryRegion> slots;
     private final PageBits[] touched;
     private final PageDigests digests;
+    private final PageFingerprint fingerprint = new PageFingerprint();
     private ByteBuffer tags;
     private final int pageSize;
 
@@ -40,11 +47,16 @@ final class PageApplier {
         this.tags = tagBuffer(Protocol.pagesPerBatch(pageSize) * vm.pageSize().tagsPerPage());
     }
 
-    /** @return pages applied */
-    int apply(PageBatch batch) {
+    /** Checks the batch against the VM and gives the guest memory its pages land in. */
+    MemorySegment destinationOf(PageBatch batch) {
+        UserMemoryRegion slot = slots.get(checkedSlotIndex(batch));
+        return slot.memory().segment().asSlice(slot.memoryOffset() + batch.firstPage() * pageSize,
+                (long) batch.pageCount() * pageSize);
+    }
+
+    private int checkedSlotIndex(PageBatch batch) {
         int slotIndex = slotIndex(batch.slot());
-        UserMemoryRegion slot = slots.get(slotIndex);
-        long slotPages = slot.memorySize() / pageSize;
+        long slotPages = slots.get(slotIndex).memorySize() / pageSize;
         if (batch.pageSize() != pageSize) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "batch of " + batch.pageSize()
                     + "-byte pages for a VM with " + pageSize + "-byte pages");
@@ -54,6 +66,13 @@ final class PageApplier {
                     + (batch.firstPage() + batch.pageCount() - 1) + " lie beyond slot " + batch.slot() + "'s "
                     + slotPages + " pages");
         }
+        return slotIndex;
+    }
+
+    /** @return pages applied */
+    int apply(PageBatch batch) {
+        int slotIndex = checkedSlotIndex(batch);
+        UserMemoryRegion slot = slots.get(slotIndex);
         HostMemory memory = slot.memory();
         boolean mte = vm.mteEnabled();
         if (applyFreshZeros(batch, slotIndex, slot, mte)) {
@@ -65,20 +84,18 @@ final class PageApplier {
             long offset = slot.memoryOffset() + page * pageSize;
             // A fresh target page already reads as zero: writing zeros there would only commit host memory.
             boolean fresh = !touched[slotIndex].get(page);
-            boolean zero = batch.isZeroPage(i);
-            if (!(zero && fresh)) {
+            boolean landed = batch.isDataRaw(i) && !batch.hasPayload();
+            if (!landed && !(batch.isZeroPage(i) && fresh)) {
                 try {
                     batch.copyPageData(i, memory.chunk(offset), HostMemory.offsetInChunk(offset), true);
-                    memory.markWritten(offset);
                 } catch (FrameException e) {
                     throw new MigrationAbort(ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, e.getMessage(), e);
                 }
-                touched[slotIndex].set(page);
             }
             boolean taggedPage = batch.tagKind(i) != TagKind.ZERO;
-            if (taggedPage && fresh) {
-                // Non-zero tags make the page no longer fresh even with zero data: a later all-zero copy of it
-                // must overwrite those tags.
+            // Non-zero tags make a page no longer fresh even with zero data: a later all-zero copy of it must
+            // overwrite those tags.
+            if (!batch.isZeroPage(i) || !fresh) {
                 touched[slotIndex].set(page);
             }
             anyTags |= taggedPage || !fresh;
@@ -106,9 +123,9 @@ final class PageApplier {
             long page = batch.firstPage() + i;
             long offset = slot.memoryOffset() + page * pageSize;
             long hash = touched[slotIndex].get(page)
-                    ? RamDigest.pageHash(slot.slot(), page, memory.chunk(offset), HostMemory.offsetInChunk(offset),
+                    ? fingerprint.page(slot.slot(), page, memory.chunk(offset), HostMemory.offsetInChunk(offset),
                     pageSize, pageTags, i * tagsPerPage)
-                    : RamDigest.zeroPageHash(slot.slot(), page, pageSize, pageTags, i * tagsPerPage);
+                    : fingerprint.zeroDataPage(slot.slot(), page, pageSize, pageTags, i * tagsPerPage);
             digests.update(slotIndex, page, hash);
         }
         return batch.pageCount();

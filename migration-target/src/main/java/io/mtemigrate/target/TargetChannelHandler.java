@@ -7,6 +7,7 @@ import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Hello;
 import io.mtemigrate.proto.HelloAccept;
 import io.mtemigrate.tagstream.FrameException;
+import io.mtemigrate.tagstream.frame.LandingReceiver;
 import io.mtemigrate.tagstream.frame.PageBatch;
 import io.mtemigrate.tagstream.handshake.VersionNegotiator;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,14 +17,16 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 import javax.net.ssl.SSLException;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One connection of a migration. The first frame must be a Hello; channel 0 then carries the control messages of
- * the session and pages, the others pages and their round ends.
+ * the session and pages, the others pages and their round ends. It is its channel's landing site: it says where
+ * the pages of a checked batch go before their payload is read.
  */
-final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
+final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements LandingReceiver.LandingSite {
     private static final int MAX_CHANNELS = 16;
 
     private final TargetServer server;
@@ -46,6 +49,18 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
             }
         }, timeout, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
+    }
+
+    @Override
+    public MemorySegment destinationOf(PageBatch batch) {
+        if (session == null) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
+                    "the first message must be Hello, not a page batch");
+        }
+        if (applier == null) {
+            applier = session.newApplier();
+        }
+        return session.destinationOf(applier, batch);
     }
 
     @Override

@@ -8,7 +8,8 @@ import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
 import io.mtemigrate.tagstream.frame.ControlMessageEncoder;
-import io.mtemigrate.tagstream.frame.FrameDecoder;
+import io.mtemigrate.tagstream.frame.LandingReadAllocator;
+import io.mtemigrate.tagstream.frame.LandingReceiver;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -70,8 +71,7 @@ public final class TargetServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_RCVBUF, SocketBuffers.SOCKET_BYTES)
-                    // Reads of several batch frames: the frame decoder slices the frames out of the read buffer
-                    // and copies only the one that straddles two reads.
+                    // Under TLS: large reads of ciphertext for the TLS handler to decrypt.
                     .childOption(ChannelOption.RCVBUF_ALLOCATOR, SocketBuffers.readSizes())
                     .childOption(ChannelOption.ALLOCATOR, reads)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -90,11 +90,19 @@ public final class TargetServer implements AutoCloseable {
                             if (config.tls() != null) {
                                 ch.pipeline().addLast(new TlsGate(config.tls(), listener));
                             }
+                            TargetChannelHandler handler = new TargetChannelHandler(TargetServer.this);
+                            LandingReceiver receiver = new LandingReceiver(Protocol.LIMITS, handler);
+                            if (config.tls() == null) {
+                                // Plain TCP: payloads are read from the socket straight into guest memory. Under
+                                // TLS the bytes must be decrypted first, and the receiver copies them in.
+                                ch.config().setRecvByteBufAllocator(
+                                        new LandingReadAllocator(SocketBuffers.readSizes(), receiver));
+                            }
                             ch.pipeline()
                                     .addLast(new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
-                                    .addLast(new FrameDecoder(Protocol.LIMITS))
+                                    .addLast(receiver)
                                     .addLast(controlEncoder)
-                                    .addLast(new TargetChannelHandler(TargetServer.this));
+                                    .addLast(handler);
                         }
                     })
                     .bind(config.host(), config.port()).sync().channel();

@@ -26,6 +26,7 @@ import io.mtemigrate.vmsim.machine.MachineLayout;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
 import io.netty.channel.Channel;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -164,6 +165,15 @@ final class TargetSession {
             }
             return new PageApplier(machine.vm(), touched, digests);
         }
+    }
+
+    /** Where a checked batch's pages land; refused unless pages are expected now. */
+    MemorySegment destinationOf(PageApplier applier, PageBatch batch) {
+        SessionState now = state;
+        if (now != SessionState.RECEIVING && now != SessionState.COMPLETING) {
+            throw outOfOrder("a page batch");
+        }
+        return applier.destinationOf(batch);
     }
 
     void onPageBatch(PageApplier applier, PageBatch batch) {
@@ -311,15 +321,18 @@ final class TargetSession {
         if (state == SessionState.ABORTED || state == SessionState.RELEASED) {
             return;
         }
+        SimulatedMachine discarded;
         memoryLock.writeLock().lock();
         try {
             state = SessionState.ABORTED;
-            if (machine != null) {
-                machine.close();
-                machine = null;
-            }
+            discarded = machine;
+            machine = null;
         } finally {
             memoryLock.writeLock().unlock();
+        }
+        if (discarded != null) {
+            // Sockets read payloads straight into guest memory: release it only once no channel can read again.
+            releaseWhenClosed(discarded);
         }
         for (Channel channel : channels) {
             if (channel == null) {
@@ -333,6 +346,26 @@ final class TargetSession {
         }
         onEnd.accept(this);
         listener.onFailed(reason);
+    }
+
+    private void releaseWhenClosed(SimulatedMachine discarded) {
+        java.util.List<io.netty.channel.ChannelFuture> closing = new java.util.ArrayList<>();
+        for (Channel channel : channels) {
+            if (channel != null) {
+                closing.add(channel.closeFuture());
+            }
+        }
+        java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger(closing.size());
+        if (closing.isEmpty()) {
+            discarded.close();
+        }
+        for (io.netty.channel.ChannelFuture future : closing) {
+            future.addListener(f -> {
+                if (open.decrementAndGet() == 0) {
+                    discarded.close();
+                }
+            });
+        }
     }
 
     /** A channel closed: before completion that loses the migration. */

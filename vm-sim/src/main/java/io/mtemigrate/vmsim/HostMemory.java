@@ -2,6 +2,8 @@ package io.mtemigrate.vmsim;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -43,6 +45,7 @@ public final class HostMemory implements AutoCloseable {
     private final boolean canHoldTags;
     private final FileChannel dataFile;
     private final FileChannel tagFile;
+    private final MemorySegment segment;
     private final ByteBuffer[] data;
     private final ByteBuffer[] tags;
     private final long[] taggedPages;
@@ -61,7 +64,13 @@ public final class HostMemory implements AutoCloseable {
         this.writtenPages = new long[Math.toIntExact(((size >>> pageSize.shift()) + 63) >>> 6)];
         try {
             this.dataFile = sparseFile(directory, size);
-            this.data = map(dataFile, size, CHUNK_SIZE);
+            this.segment = dataFile.map(FileChannel.MapMode.READ_WRITE, 0, size, Arena.ofAuto());
+            this.data = new ByteBuffer[Math.toIntExact((size + CHUNK_SIZE - 1) / CHUNK_SIZE)];
+            for (int i = 0; i < data.length; i++) {
+                long offset = i * CHUNK_SIZE;
+                data[i] = segment.asSlice(offset, Math.min(CHUNK_SIZE, size - offset)).asByteBuffer()
+                        .order(ByteOrder.LITTLE_ENDIAN);
+            }
             if (canHoldTags) {
                 long tagBytes = size >>> KvmConstants.MTE_GRANULE_SHIFT;
                 this.tagFile = sparseFile(directory, tagBytes);
@@ -109,6 +118,11 @@ public final class HostMemory implements AutoCloseable {
             buffers[i] = mapped.order(ByteOrder.LITTLE_ENDIAN);
         }
         return buffers;
+    }
+
+    /** The whole mapping, for bulk work that spans chunks: sockets reading into guest memory. */
+    public MemorySegment segment() {
+        return segment;
     }
 
     public long size() {
@@ -159,6 +173,24 @@ public final class HostMemory implements AutoCloseable {
         long page = pageOffset >>> pageSize.shift();
         return ((long) WORD.getAcquire(writtenPages, (int) (page >>> 6)) & (1L << page)) == 0
                 && (taggedPages == null || !isTagged(pageOffset));
+    }
+
+    /** The first byte at or after {@code offset} that holds data, or {@link #size()}. (Placeholder for SEEK_DATA.) */
+    public long nextData(long offset) {
+        long page = offset & -pageSize.bytes();
+        while (page < size && isHole(page)) {
+            page += pageSize.bytes();
+        }
+        return Math.max(offset, Math.min(page, size));
+    }
+
+    /** The first byte at or after {@code offset} in a hole, or {@link #size()}. (Placeholder for SEEK_HOLE.) */
+    public long nextHole(long offset) {
+        long page = offset & -pageSize.bytes();
+        while (page < size && !isHole(page)) {
+            page += pageSize.bytes();
+        }
+        return Math.max(offset, Math.min(page, size));
     }
 
     /**

@@ -1,7 +1,9 @@
 package io.mtemigrate.tagstream.frame;
 
 import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.tagstream.FrameException;
 import io.mtemigrate.tagstream.FrameLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -43,6 +45,26 @@ public final class ControlFrames {
             if (!done) {
                 frame.release();
             }
+        }
+    }
+
+    /**
+     * Decodes the whole control frame of {@code frameLength} bytes at {@code start} whose prefix was
+     * checked: CRC, reserved bytes, size limit, then the message.
+     */
+    static ControlMessage decode(ByteBuf in, int start, int frameLength, FrameLimits limits, long frameIndex,
+                                 long offset) {
+        FrameLayout.checkControlCrc(in, start, frameLength, frameIndex, offset);
+        int size = frameLength - FrameLayout.MIN_FRAME_LENGTH;
+        if (size > limits.maxControlBytes()) {
+            throw new FrameException(frameIndex, offset, "control message of " + size + " bytes, expected at most "
+                    + limits.maxControlBytes());
+        }
+        try {
+            return ControlMessage.parseFrom(in.nioBuffer(start + FrameLayout.PREFIX_LENGTH, size));
+        } catch (InvalidProtocolBufferException e) {
+            throw new FrameException(frameIndex, offset,
+                    "control frame does not hold a valid ControlMessage: " + e.getMessage(), e);
         }
     }
 

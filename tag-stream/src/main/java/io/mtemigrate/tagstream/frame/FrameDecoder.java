@@ -2,7 +2,6 @@ package io.mtemigrate.tagstream.frame;
 
 import static io.mtemigrate.tagstream.frame.FrameLayout.*;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.tagstream.FrameException;
 import io.mtemigrate.tagstream.FrameLimits;
@@ -14,9 +13,10 @@ import java.util.List;
 
 /**
  * Bytes in; {@link ControlMessage}s and {@link PageBatch}es out, one per frame
- * ({@link FrameLayout}). Checks, in this order: the length against the limits (as soon as the
- * 8-byte prefix is there, before buffering the frame), the format version, the CRC32C, the
- * reserved bytes, the type, then the body. The first bad frame raises a {@link FrameException}
+ * ({@link FrameLayout}), payload included: the decoder for stream files, for the source's return
+ * path and for tests (a target's data channels use a {@link LandingReceiver}). Checks, in this
+ * order: the length against the limits, the format version and the type (as soon as the 8-byte
+ * prefix is there, before buffering the frame), the CRC32C, the reserved bytes, then the body. The first bad frame raises a {@link FrameException}
  * naming it; everything after it is discarded, since a stream that lost framing cannot be trusted.
  *
  * <p>Not sharable: it keeps the stream position. A {@link PageBatch} holds a retained slice of
@@ -86,33 +86,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     private Object decodeOne(ChannelHandlerContext ctx, ByteBuf in) {
         int start = in.readerIndex();
         long length = in.getUnsignedIntLE(start + LENGTH_OFFSET);
-        if (length < MIN_FRAME_LENGTH || length > limits.maxFrameBytes()) {
-            throw fail("frame length " + length + ", expected " + MIN_FRAME_LENGTH + ".." + limits.maxFrameBytes());
-        }
-        int version = in.getUnsignedByte(start + VERSION_OFFSET);
-        if (version != VERSION) {
-            throw fail("frame format version " + version + ", this decoder reads version " + VERSION);
-        }
+        int type = FrameLayout.checkPrefix(in, start, limits, frameIndex, baseOffset + consumed);
         if (in.readableBytes() < length) {
             return null;
         }
         int frameLength = (int) length;
-        int stored = in.getIntLE(start + frameLength - CRC_LENGTH);
-        int computed = crc32c(in, start, frameLength - CRC_LENGTH);
-        if (stored != computed) {
-            throw fail("CRC32C mismatch: frame carries 0x" + Integer.toHexString(stored) + ", its "
-                    + (frameLength - CRC_LENGTH) + " bytes give 0x" + Integer.toHexString(computed));
-        }
-        if (in.getUnsignedShortLE(start + RESERVED_OFFSET) != 0) {
-            throw fail("reserved prefix bytes are not zero");
-        }
-        int type = in.getUnsignedByte(start + TYPE_OFFSET);
-        Object frame = switch (type) {
-            case TYPE_CONTROL -> control(in, start, frameLength);
-            case TYPE_PAGE_BATCH -> pageBatch(ctx, in, start, frameLength);
-            default -> throw fail("unknown frame type " + type + ", expected " + TYPE_CONTROL + " (control) or "
-                    + TYPE_PAGE_BATCH + " (page batch)");
-        };
+        Object frame = type == TYPE_CONTROL ? control(in, start, frameLength) : pageBatch(ctx, in, start, frameLength);
         in.skipBytes(frameLength);
         consumed += frameLength;
         frameIndex++;
@@ -120,22 +99,13 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     }
 
     private ControlMessage control(ByteBuf in, int start, int frameLength) {
-        int size = frameLength - MIN_FRAME_LENGTH;
-        if (size > limits.maxControlBytes()) {
-            throw fail("control message of " + size + " bytes, expected at most " + limits.maxControlBytes());
-        }
-        try {
-            return ControlMessage.parseFrom(in.nioBuffer(start + PREFIX_LENGTH, size));
-        } catch (InvalidProtocolBufferException e) {
-            throw new FrameException(frameIndex, baseOffset + consumed,
-                    "control frame does not hold a valid ControlMessage: " + e.getMessage(), e);
-        }
+        return ControlFrames.decode(in, start, frameLength, limits, frameIndex, baseOffset + consumed);
     }
 
     private PageBatch pageBatch(ChannelHandlerContext ctx, ByteBuf in, int start, int frameLength) {
         ByteBuf frame = contiguousFrame(ctx, in, start, frameLength);
         try {
-            return PageBatchParser.parse(frame, frameIndex, baseOffset + consumed, limits, ctx.alloc());
+            return PageBatchParser.parse(frame, true, frameLength, frameIndex, baseOffset + consumed, limits, ctx.alloc());
         } catch (RuntimeException e) {
             frame.release();
             throw e;

@@ -16,6 +16,9 @@ import java.nio.ByteBuffer;
 /**
  * One received, already validated page-batch frame ({@link PageBatchLayout}), read in place: it
  * holds a retained slice of the received bytes, never a copy. Whoever receives it releases it.
+ * It holds the payload (the raw pages) too when it came from a {@link FrameDecoder}; a
+ * {@link LandingReceiver} has the payload land in guest memory instead and hands on only the
+ * checked part ({@link #hasPayload()} false).
  *
  * <p>Pages are applied by index, with no object per page: {@link #copyPageData} per page, then
  * one {@link #decodeTags} for the whole run, so the target issues one COPY_TAGS TO_GUEST per
@@ -29,7 +32,11 @@ public final class PageBatch extends AbstractReferenceCounted {
     private final ByteBuffer view;
     private final ByteBuf tagSection;
     private final int tagStart;
+    /** A compressed page's entry in the frame; a raw page's place in the payload. */
     private final int[] dataOffsets;
+    /** Where the payload starts in the frame, or -1 when it landed elsewhere. */
+    private final int payloadStart;
+    private final int frameLength;
     private final PageSize pageSize;
     private final int slot;
     private final int pageCount;
@@ -39,9 +46,11 @@ public final class PageBatch extends AbstractReferenceCounted {
     private final long streamOffset;
 
     /** Built by {@link PageBatchParser}, which validated every offset used here. */
-    PageBatch(ByteBuf frame, ByteBuf tagSection, int tagStart, int[] dataOffsets, PageSize pageSize,
-              long frameIndex, long streamOffset) {
+    PageBatch(ByteBuf frame, int payloadStart, int frameLength, ByteBuf tagSection, int tagStart, int[] dataOffsets,
+              PageSize pageSize, long frameIndex, long streamOffset) {
         this.frame = frame;
+        this.payloadStart = payloadStart;
+        this.frameLength = frameLength;
         this.view = frame.nioBuffer(0, frame.readableBytes());
         this.tagSection = tagSection;
         this.tagStart = tagStart;
@@ -76,13 +85,35 @@ public final class PageBatch extends AbstractReferenceCounted {
         return pageSize.bytes();
     }
 
-    /** Bytes of the whole frame as received (header, sections, CRC). */
+    /** Bytes of the whole frame as sent (header, sections, CRC, payload). */
     public int frameBytes() {
-        return view.capacity();
+        return frameLength;
     }
 
+    /** Page data bytes on the wire: the inline (compressed) ones and the payload. */
     public int pageDataBytes() {
-        return frame.getIntLE(DATA_LENGTH_OFFSET);
+        return frame.getIntLE(INLINE_LENGTH_OFFSET) + rawPages() * pageSize.bytes();
+    }
+
+    /** Whether the raw pages are in this batch; false when they landed in guest memory straight from the socket. */
+    public boolean hasPayload() {
+        return payloadStart >= 0;
+    }
+
+    /** Pages whose data travels raw in the payload. */
+    public int rawPages() {
+        int raw = 0;
+        for (int i = 0; i < pageCount; i++) {
+            if (isDataRaw(i)) {
+                raw++;
+            }
+        }
+        return raw;
+    }
+
+    /** Whether page {@code i}'s data travels raw, in the payload. */
+    public boolean isDataRaw(int i) {
+        return dataKind(flags(i)) == DATA_RAW;
     }
 
     public int tagBytes() {
@@ -111,6 +142,8 @@ public final class PageBatch extends AbstractReferenceCounted {
      * page already reads as zeros, but a page sent again in a later round may have held data, so
      * pass {@code true} unless the destination is known to be zero.
      *
+     * <p>A raw page needs the payload ({@link #hasPayload()}).
+     *
      * @return whether bytes were written
      * @throws FrameException when a compressed page does not decompress to exactly one page;
      *                        the destination page is then undefined and the batch must not be applied
@@ -130,7 +163,10 @@ public final class PageBatch extends AbstractReferenceCounted {
         }
         int at = dataOffsets[i];
         if (kind == DATA_RAW) {
-            dst.put(dstOffset, view, at, size);
+            if (payloadStart < 0) {
+                throw new IllegalStateException("page " + i + " landed in guest memory; this batch has no payload");
+            }
+            dst.put(dstOffset, view, payloadStart + at, size);
             return true;
         }
         int length = frame.getIntLE(at);

@@ -50,6 +50,7 @@ public final class VmDigests {
                 ? ByteBuffer.allocateDirect(pagesPerTagCall * tagsPerPage).order(ByteOrder.LITTLE_ENDIAN) : null;
         UserMemoryRegion region = part.region();
         HostMemory memory = region.memory();
+        PageFingerprint fingerprint = new PageFingerprint();
         long digest = 0;
         for (long first = part.first(); first < part.end(); first += pagesPerTagCall) {
             int count = (int) Math.min(pagesPerTagCall, part.end() - first);
@@ -61,8 +62,8 @@ public final class VmDigests {
                 long offset = region.memoryOffset() + (first + i) * pageSize;
                 // A hole reads as zero; reading it would only commit memory.
                 digest += memory.isHole(offset)
-                        ? RamDigest.zeroPageHash(region.slot(), first + i, pageSize, tags, i * tagsPerPage)
-                        : RamDigest.pageHash(region.slot(), first + i, memory.chunk(offset),
+                        ? fingerprint.zeroDataPage(region.slot(), first + i, pageSize, tags, i * tagsPerPage)
+                        : fingerprint.page(region.slot(), first + i, memory.chunk(offset),
                         HostMemory.offsetInChunk(offset), pageSize, tags, i * tagsPerPage);
             }
         }

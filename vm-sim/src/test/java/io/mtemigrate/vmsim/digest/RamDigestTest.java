@@ -84,7 +84,8 @@ class RamDigestTest {
     void shouldHashZerosLikeAZeroBuffer() {
         ByteBuffer zeros = ByteBuffer.allocateDirect(16384).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(PageHash.hash(zeros, 0, 16384, 9), PageHash.hashZeros(16384, 9));
-        assertEquals(RamDigest.pageHash(1, 2, zeros, 0, 4096, zeros, 0), RamDigest.zeroPageHash(1, 2, 4096, zeros, 0));
+        assertEquals(RamDigest.pageHash(1, 2, zeros, 0, 4096, zeros, 0),
+                new PageFingerprint().zeroDataPage(1, 2, 4096, zeros, 0));
     }
 
     @Test
