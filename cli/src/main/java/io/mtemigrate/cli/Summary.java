@@ -25,7 +25,8 @@ final class Summary {
             row(out, "target prealloc", r.getPreallocMs() + " ms (before the migration)");
         }
         if (r.getTotalTimeMs() > 0) {
-            row(out, "total time", r.getTotalTimeMs() + " ms");
+            row(out, "total time", r.getTotalTimeMs() + " ms" + (r.getVerifyMs() > 0
+                    ? " (of which " + r.getVerifyMs() + " ms verifying the source's memory after the switchover)" : ""));
             row(out, "downtime", r.getDowntimeMs() + " ms");
         }
         if (r.getBytesOnWire() > 0) {

@@ -2,18 +2,13 @@ package io.mtemigrate.e2e;
 
 import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.Kvm;
-import io.mtemigrate.vmsim.KvmVcpu;
 import io.mtemigrate.vmsim.KvmVm;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.UserMemoryRegion;
-import io.mtemigrate.vmsim.VcpuFeatures;
 import io.mtemigrate.vmsim.digest.PageHash;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 
-import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -33,12 +28,11 @@ final class DataOnlyDirtyTracking implements Kvm {
         return new Vm(real.createVm(pageSize));
     }
 
-    private static final class Vm implements KvmVm {
-        private final KvmVm vm;
+    private static final class Vm extends DelegatingVm {
         private final Map<Integer, long[]> dataHashes = new HashMap<>();
 
         Vm(KvmVm vm) {
-            this.vm = vm;
+            super(vm);
         }
 
         @Override
@@ -69,9 +63,6 @@ final class DataOnlyDirtyTracking implements Kvm {
             return hashes;
         }
 
-        @Override public PageSize pageSize() { return vm.pageSize(); }
-        @Override public void enableCap(int capability, long flags, long arg0) { vm.enableCap(capability, flags, arg0); }
-        @Override public boolean mteEnabled() { return vm.mteEnabled(); }
         @Override
         public void setUserMemoryRegion(UserMemoryRegion region) {
             vm.setUserMemoryRegion(region);
@@ -79,24 +70,6 @@ final class DataOnlyDirtyTracking implements Kvm {
                 // The data as dirty logging starts: what the first GET compares against.
                 dataHashes.put(region.slot(), hashes(region));
             }
-        }
-        @Override public List<UserMemoryRegion> memslots() { return vm.memslots(); }
-        @Override public KvmVcpu createVcpu(int id, VcpuFeatures features) { return vm.createVcpu(id, features); }
-        @Override public List<KvmVcpu> vcpus() { return vm.vcpus(); }
-        @Override public void startVcpus() { vm.startVcpus(); }
-        @Override public void setThrottle(int percent) { vm.setThrottle(percent); }
-        @Override public int throttle() { return vm.throttle(); }
-        @Override public boolean awaitHalted(Duration timeout) throws InterruptedException { return vm.awaitHalted(timeout); }
-        @Override public Throwable vcpuFailure() { return vm.vcpuFailure(); }
-        @Override public void close() { vm.close(); }
-        @Override public void clearDirtyLog(int slot, long firstPage, int numPages, long[] bitmap) { vm.clearDirtyLog(slot, firstPage, numPages, bitmap); }
-        @Override public void pauseVcpus() { vm.pauseVcpus(); }
-        @Override public void resumeVcpus() { vm.resumeVcpus(); }
-        @Override public boolean vcpusPaused() { return vm.vcpusPaused(); }
-
-        @Override
-        public long copyMteTags(long guestIpa, long length, ByteBuffer buffer, long flags, long reserved0, long reserved1) {
-            return vm.copyMteTags(guestIpa, length, buffer, flags, reserved0, reserved1);
         }
     }
 }

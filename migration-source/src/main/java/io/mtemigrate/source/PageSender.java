@@ -202,8 +202,11 @@ final class PageSender implements AutoCloseable {
     /** Tells every channel that the round is over, with the pages it carried in it. */
     void endRound(long round) throws MigrationFailure {
         for (int channel = 0; channel < pagesThisRound.length; channel++) {
-            link.sendControl(channel, ControlMessage.newBuilder().setRoundEnd(RoundEnd.newBuilder().setRound(round)
-                    .setPagesInRound(pagesThisRound[channel])).build());
+            RoundEnd.Builder end = RoundEnd.newBuilder().setRound(round).setPagesInRound(pagesThisRound[channel]);
+            if (channel == 0) {
+                end.setRamTagsDigest(digests.digest());
+            }
+            link.sendControl(channel, ControlMessage.newBuilder().setRoundEnd(end).build());
             pagesThisRound[channel] = 0;
         }
     }

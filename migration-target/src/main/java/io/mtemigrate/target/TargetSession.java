@@ -59,6 +59,9 @@ final class TargetSession {
     private VcpuState[] vcpuStates;
     private long[] lastRoundEnded;
     private long roundReceived = -1;
+    private long sourceDigestRound = -1;
+    private long sourceDigestAtRoundEnd;
+    private int roundsWithTornPages;
     private static final long PROGRESS_INTERVAL_NANOS = 250_000_000;
     private final AtomicLong lastProgressNanos = new AtomicLong(System.nanoTime());
     /** The agreed protocol version; RoundReceived exists from version 2 on. */
@@ -209,7 +212,18 @@ final class TargetSession {
                     + end.getRound() + " after round " + lastRoundEnded[channel]);
         }
         lastRoundEnded[channel] = end.getRound();
+        if (channel == 0 && end.hasRamTagsDigest()) {
+            sourceDigestRound = end.getRound();
+            sourceDigestAtRoundEnd = end.getRamTagsDigest();
+        }
         long everywhere = Arrays.stream(lastRoundEnded).min().orElse(-1);
+        if (state == SessionState.RECEIVING && sourceDigestRound >= 0 && everywhere >= sourceDigestRound) {
+            // Every page of that round is applied (the source starts the next only after RoundReceived).
+            if (digests.digest() != sourceDigestAtRoundEnd) {
+                roundsWithTornPages++;
+            }
+            sourceDigestRound = -1;
+        }
         if (protocolVersion >= 2 && state == SessionState.RECEIVING && everywhere > roundReceived) {
             roundReceived = everywhere;
             channels[0].writeAndFlush(ControlMessage.newBuilder()
@@ -299,7 +313,8 @@ final class TargetSession {
         arrived = new ArrivedVm(machine, digest, vcpuDigest, pagesApplied.get(), complete.getRounds(),
                 downtimeStartNanos);
         channels[0].writeAndFlush(ControlMessage.newBuilder().setAck(Ack.newBuilder().setTargetDigest(digest)
-                .setTargetVcpuStateDigest(vcpuDigest).setResumed(true).setPagesApplied(pagesApplied.get())).build());
+                .setTargetVcpuStateDigest(vcpuDigest).setResumed(true).setPagesApplied(pagesApplied.get())
+                .setRoundsWithTornPages(roundsWithTornPages)).build());
     }
 
     /** The source verified the migration and let its copy go: the guest belongs to this host now. */

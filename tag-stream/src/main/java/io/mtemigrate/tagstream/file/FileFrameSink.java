@@ -32,6 +32,7 @@ public final class FileFrameSink implements FrameSink {
     private long position = HEADER_LENGTH;
     private long frames;
     private boolean broken;
+    private ByteBuffer scratch;
     private boolean closed;
 
     private FileFrameSink(Path target, Path temp, FileChannel channel) {
@@ -66,10 +67,11 @@ public final class FileFrameSink implements FrameSink {
                 throw new IllegalArgumentException("not a single whole frame: " + length + " bytes, length field says "
                         + (length >= 4 ? frame.getUnsignedIntLE(frame.readerIndex()) : -1));
             }
-            for (ByteBuffer part : frame.nioBuffers(frame.readerIndex(), length)) {
-                framesCrc.update(part.duplicate());
-                position += writeFully(part, position);
-            }
+            // A batch's payload is live guest memory, which a running guest may change between the checksum and
+            // the write: a recording is checked whole on replay, so it must hold the bytes its trailer summed.
+            ByteBuffer stable = stableCopy(frame, length);
+            framesCrc.update(stable.duplicate());
+            position += writeFully(stable, position);
             frames++;
         } catch (IOException | RuntimeException e) {
             broken = true;
@@ -77,6 +79,15 @@ public final class FileFrameSink implements FrameSink {
         } finally {
             frame.release();
         }
+    }
+
+    private ByteBuffer stableCopy(ByteBuf frame, int length) {
+        if (scratch == null || scratch.capacity() < length) {
+            scratch = ByteBuffer.allocateDirect(Math.max(length, 1 << 20));
+        }
+        ByteBuffer copy = scratch.clear().limit(length);
+        frame.getBytes(frame.readerIndex(), copy);
+        return copy.flip();
     }
 
     /** Bytes of frames written so far. */

@@ -46,8 +46,11 @@ public final class StreamFileLayout {
     public static final int TRAILER_CRC_OFFSET = 28;
     public static final int TRAILER_LENGTH = 32;
 
-    /** The stream file format version this library writes and reads (separate from releases). */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * The stream file format version this library writes and reads (separate from releases). 2: frames of
+     * format 2, whose page data follows each batch's CRC.
+     */
+    public static final int FORMAT_VERSION = 2;
 
     private StreamFileLayout() {
     }

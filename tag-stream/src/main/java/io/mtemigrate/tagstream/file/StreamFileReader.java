@@ -97,7 +97,9 @@ public final class StreamFileReader {
         int version = header.getInt(FORMAT_VERSION_OFFSET);
         if (version != FORMAT_VERSION) {
             throw new StreamFileException(file, FORMAT_VERSION_OFFSET, "stream file format version " + version
-                    + ", this reader reads version " + FORMAT_VERSION);
+                    + ", this reader reads version " + FORMAT_VERSION + (version < FORMAT_VERSION
+                    ? " (recorded by an older mte-migrate, whose frames this one cannot read: record the migration again)"
+                    : " (recorded by a newer mte-migrate)"));
         }
         int crc = FileFrameSink.crc(header, HEADER_CRC_OFFSET);
         if (crc != header.getInt(HEADER_CRC_OFFSET)) {

@@ -13,8 +13,10 @@ public final class VersionNegotiator {
     /**
      * The protocol version of this build. Raise it with every incompatible change to the control messages.
      * 2: the target confirms each round with RoundReceived, and a version-2 source waits for it.
+     * 3: frame format 2 (a batch's page data follows its CRC); a version-2 peer frames differently, so its very
+     * first frame is refused as frame format 1 before this negotiation could run.
      */
-    public static final int CURRENT = 2;
+    public static final int CURRENT = 3;
 
     private final int own;
 
