@@ -1,6 +1,7 @@
 package io.mtemigrate.e2e;
 
 import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.target.ArrivedVm;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.vmsim.PageSize;
@@ -111,6 +112,47 @@ class NetworkFaultTest {
         System.out.printf("bit flips: %d injected, %d detected, %d not detected%n", FLIPS, detected, missed);
         assertEquals(0, missed, "flips that went unnoticed");
         assertEquals(FLIPS, detected);
+    }
+
+    @Test
+    void shouldNeverResumeAGuestFromAFlippedBitWhileItRuns() throws Exception {
+        // Page data is outside the frames' CRCs: a flip in it fails the migration before the target resumes
+        // (the digests differ), or falls in a page the running guest dirties again, which is sent again.
+        long reference = Guests.referenceDigest(LIVE);
+        SplittableRandom random = new SplittableRandom(1956);
+        int failedBeforeResume = 0;
+        int healedByResend = 0;
+        try (LoopbackTarget target = new LoopbackTarget(); FaultProxy proxy = new FaultProxy(target.address())) {
+            long streamBytes = migrateThrough(target, proxy, LIVE, proxy::passThrough).getBytesOnWire();
+            target.awaitArrival().machine().close();
+            for (int i = 0; i < FLIPS; i++) {
+                long offset = random.nextLong(streamBytes);
+                int bit = random.nextInt(8);
+                MigrationReport report = migrateThrough(target, proxy, LIVE, () -> proxy.flipAt(offset, bit));
+                if (!proxy.flipped()) {
+                    continue;
+                }
+                if (report.getStatus().equals("completed")) {
+                    healedByResend++;
+                    ArrivedVm arrived = target.awaitArrival();
+                    try {
+                        assertEquals(RamDigest.hex(reference), RamDigest.hex(Guests.runToEnd(arrived.machine())),
+                                "flip at byte " + offset + " bit " + bit + " reached the resumed guest");
+                    } finally {
+                        arrived.machine().close();
+                    }
+                } else {
+                    failedBeforeResume++;
+                    await().atMost(Duration.ofSeconds(35)).until(() -> target.server.activeMigrations() == 0);
+                    assertTrue(target.arrived.isEmpty(), "flip at byte " + offset + " bit " + bit
+                            + ": a guest arrived from a migration the source reports as " + report.getError());
+                }
+            }
+        }
+        System.out.printf("bit flips into a running guest's stream: %d injected, %d failed before the target resumed,"
+                + " %d fell in pages sent again and the guest ended on its reference%n", FLIPS, failedBeforeResume,
+                healedByResend);
+        assertEquals(FLIPS, failedBeforeResume + healedByResend);
     }
 
     private static MigrationReport migrateThrough(LoopbackTarget target, FaultProxy proxy, MachineSpec spec,
