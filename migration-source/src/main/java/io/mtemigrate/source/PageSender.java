@@ -203,7 +203,8 @@ final class PageSender implements AutoCloseable {
 
     private boolean allHoles(UserMemoryRegion slot, long offset, int count) {
         for (int i = 0; i < count; i++) {
-            if (!slot.memory().isHole(offset + (long) i * pageSize)) {
+            long page = offset + (long) i * pageSize;
+            if (slot.memory().nextData(page) < page + pageSize) {
                 return false;
             }
         }

@@ -69,7 +69,6 @@ final class PageApplier {
             if (!(zero && fresh)) {
                 try {
                     batch.copyPageData(i, memory.chunk(offset), HostMemory.offsetInChunk(offset), true);
-                    memory.markWritten(offset);
                 } catch (FrameException e) {
                     throw new MigrationAbort(ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, e.getMessage(), e);
                 }
