@@ -85,7 +85,7 @@ public final class LinuxMemoryFile implements AutoCloseable {
     private final long size;
     private final String description;
     private final MemorySegment segment;
-    private boolean closed;
+    private volatile boolean closed;
 
     private LinuxMemoryFile(int fd, long size, String description) {
         this.fd = fd;
@@ -161,11 +161,15 @@ public final class LinuxMemoryFile implements AutoCloseable {
     }
 
     private long seek(long offset, int whence, String name) {
-        if (offset < 0 || offset >= size) {
-            if (offset == size) {
-                return size;
-            }
-            throw new IndexOutOfBoundsException(name + " at " + offset + " outside the " + size + " bytes of " + description);
+        if (offset < 0) {
+            throw new IndexOutOfBoundsException(name + " at negative offset " + offset + " of " + description);
+        }
+        if (offset >= size) {
+            return size;
+        }
+        if (closed) {
+            // Its descriptor number may already name another file.
+            throw new IllegalStateException(name + " at " + offset + " of " + description + ", which is closed");
         }
         MemorySegment state = CALL_STATE_SLOT.get();
         long found;
