@@ -1,12 +1,12 @@
 package io.mtemigrate.vmsim;
 
+import io.mtemigrate.vmsim.os.OsCallException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -83,9 +83,10 @@ class HostMemoryInDirectoryTest {
     @Test
     void shouldFailPrefaultWithTheCallAndErrnoWhenTheTmpfsIsTooSmall() throws IOException {
         try (HostMemory memory = HostMemory.inDirectory(disk, 16L << 20, PageSize.SIZE_4K)) {
-            UncheckedIOException e = assertThrows(UncheckedIOException.class, memory::prefault);
-            assertTrue(e.getMessage().contains("madvise(MADV_POPULATE_WRITE)") && e.getMessage().contains("EFAULT"),
-                    e.getMessage());
+            OsCallException e = assertThrows(OsCallException.class, memory::prefault);
+            assertEquals("madvise(MADV_POPULATE_WRITE)", e.call(), e.getMessage());
+            assertEquals("EFAULT", e.errnoName(), e.getMessage());
+            assertTrue(e.getMessage().contains((16L << 20) + " bytes of"), "the message names the sizes: " + e.getMessage());
         }
         assertEquals(0, usedBytes(), "closing gave back what the prefault had committed");
     }

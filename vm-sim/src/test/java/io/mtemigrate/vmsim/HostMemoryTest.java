@@ -4,6 +4,7 @@ import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.machine.MachineLayout;
 import io.mtemigrate.vmsim.machine.MachineSpec;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import io.mtemigrate.vmsim.os.OsCallException;
 import org.junit.jupiter.api.Test;
 
 import org.junit.jupiter.api.io.TempDir;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HostMemoryTest {
@@ -134,5 +136,15 @@ class HostMemoryTest {
             assertEquals(9, memory.getLong(4L * 4096));
             assertEquals(4L * 4096, memory.nextData(0));
         }
+    }
+
+    @Test
+    void shouldNameTheCallTheErrnoAndTheSizeWhenTheDirectoryIsMissing(@TempDir Path dir) {
+        Path missing = dir.resolve("missing");
+        OsCallException e = assertThrows(OsCallException.class,
+                () -> HostMemory.inDirectory(missing, 1L << 20, PageSize.SIZE_4K));
+        assertEquals("open(O_TMPFILE)", e.call());
+        assertEquals("ENOENT", e.errnoName());
+        assertTrue(e.getMessage().contains(missing + " for " + (1L << 20) + " bytes"), e.getMessage());
     }
 }

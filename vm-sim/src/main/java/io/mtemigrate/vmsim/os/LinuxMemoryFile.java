@@ -48,6 +48,7 @@ public final class LinuxMemoryFile implements AutoCloseable {
     static final int SEEK_HOLE = 4;
     /** errno values (asm-generic/errno-base.h, errno.h). */
     static final int ENXIO = 6;
+    static final int EFAULT = 14;
     static final int EISDIR = 21;
     static final int EINVAL = 22;
     static final int EOPNOTSUPP = 95;
@@ -203,7 +204,7 @@ public final class LinuxMemoryFile implements AutoCloseable {
             return false;
         }
         throw failure("madvise(MADV_POPULATE_WRITE)", errno, length + " bytes at " + offset + " of " + size
-                + " bytes of " + description + (errno == 14 ? " (EFAULT: is its file system full?)" : ""));
+                + " bytes of " + description + (errno == EFAULT ? " (is its file system full?)" : ""));
     }
 
     /**
@@ -266,8 +267,8 @@ public final class LinuxMemoryFile implements AutoCloseable {
         return result;
     }
 
-    private static UncheckedIOException failure(String call, int errno, String what) {
-        return new UncheckedIOException(new IOException(call + " failed with " + errnoName(errno) + ": " + what));
+    private static OsCallException failure(String call, int errno, String what) {
+        return new OsCallException(call, errno, errnoName(errno), what);
     }
 
     static String errnoName(int errno) {
