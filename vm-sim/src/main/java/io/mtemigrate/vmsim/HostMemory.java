@@ -9,7 +9,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.function.LongFunction;
 import java.util.stream.LongStream;
 
 /**
@@ -60,7 +59,7 @@ public final class HostMemory implements AutoCloseable {
     private final long[] taggedPages;
     private volatile boolean closed;
 
-    private HostMemory(long size, PageSize pageSize, boolean canHoldTags, LongFunction<LinuxMemoryFile> files) {
+    private HostMemory(long size, PageSize pageSize, boolean canHoldTags, MemoryFiles files) {
         if (size <= 0 || !pageSize.isAligned(size)) {
             throw new IllegalArgumentException("host memory size must be a positive multiple of " + pageSize.bytes()
                     + " bytes, not " + size);
@@ -68,12 +67,12 @@ public final class HostMemory implements AutoCloseable {
         this.size = size;
         this.pageSize = pageSize;
         this.canHoldTags = canHoldTags;
-        this.dataFile = files.apply(size);
+        this.dataFile = files.create("mte-migrate-ram", size);
         this.segment = dataFile.segment();
         this.data = chunks(segment, CHUNK_SIZE);
         if (canHoldTags) {
             try {
-                this.tagFile = files.apply(size >>> KvmConstants.MTE_GRANULE_SHIFT);
+                this.tagFile = files.create("mte-migrate-tags", size >>> KvmConstants.MTE_GRANULE_SHIFT);
             } catch (RuntimeException e) {
                 dataFile.close();
                 throw e;
@@ -89,7 +88,7 @@ public final class HostMemory implements AutoCloseable {
 
     /** Anonymous-like shared memory (a memfd) that can hold MTE tags, lazily committed. */
     public static HostMemory anonymous(long size, PageSize pageSize) {
-        return new HostMemory(size, pageSize, true, bytes -> LinuxMemoryFile.memfd("mte-migrate-ram", bytes));
+        return new HostMemory(size, pageSize, true, LinuxMemoryFile::memfd);
     }
 
     /**
@@ -97,12 +96,18 @@ public final class HostMemory implements AutoCloseable {
      * storage lives there too): so that the size of that file system limits the guest.
      */
     public static HostMemory inDirectory(Path directory, long size, PageSize pageSize) {
-        return new HostMemory(size, pageSize, true, bytes -> LinuxMemoryFile.inDirectory(directory, bytes));
+        return new HostMemory(size, pageSize, true, (name, bytes) -> LinuxMemoryFile.inDirectory(directory, bytes));
     }
 
     /** A mapping of an ordinary file: it cannot hold tags, so an MTE VM refuses it (VM_MTE_ALLOWED is not set). */
     public static HostMemory fileBacked(Path directory, long size, PageSize pageSize) {
-        return new HostMemory(size, pageSize, false, bytes -> LinuxMemoryFile.inDirectory(directory, bytes));
+        return new HostMemory(size, pageSize, false, (name, bytes) -> LinuxMemoryFile.inDirectory(directory, bytes));
+    }
+
+    /** Where the data and the tag storage live; a name is for memfds, which /proc/PID/maps shows. */
+    @FunctionalInterface
+    private interface MemoryFiles {
+        LinuxMemoryFile create(String name, long bytes);
     }
 
     private static ByteBuffer[] chunks(MemorySegment mapping, long chunkSize) {
