@@ -93,9 +93,9 @@ public final class LinuxMemoryFile implements AutoCloseable {
         this.size = size;
         this.description = description;
         try {
-            check((int) call(FTRUNCATE, fd, size), "ftruncate", "to " + size + " bytes");
+            check((int) call(FTRUNCATE, fd, size), "ftruncate", description + " to " + size + " bytes");
             long address = check(((MemorySegment) call(MMAP, MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
-                    MAP_SHARED, fd, 0L)).address(), "mmap", size + " bytes shared");
+                    MAP_SHARED, fd, 0L)).address(), "mmap", size + " bytes shared of " + description);
             this.segment = MemorySegment.ofAddress(address).reinterpret(size, Arena.ofAuto(), mapping -> unmap(address, size));
         } catch (RuntimeException e) {
             call(CLOSE, fd);
