@@ -123,6 +123,10 @@ class CliProcessTest {
         assertEquals(0, arrived.getTagCheckFaults());
         assertFalse(arrived.getFinalDigest().isEmpty());
         assertTrue(output("source").contains("status             completed"), output("source"));
+        for (String name : List.of("source", "target")) {
+            // Guest memory is mapped through FFM: the launcher must enable native access, or the JDK warns.
+            assertFalse(Files.readString(dir.resolve(name + ".err")).contains("restricted method"), output(name));
+        }
 
         Path demoJson = dir.resolve("demo.json");
         int demo = InProcessCli.run(Stream.concat(Stream.of("demo", "--quiet", "--json", demoJson.toString()),

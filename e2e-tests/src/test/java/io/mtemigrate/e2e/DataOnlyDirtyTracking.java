@@ -56,9 +56,13 @@ final class DataOnlyDirtyTracking implements Kvm {
         private long[] hashes(UserMemoryRegion region) {
             int pageSize = vm.pageSize().bytes();
             long[] hashes = new long[(int) (region.memorySize() / pageSize)];
+            HostMemory memory = region.memory();
+            long zeroPage = PageHash.hash(ByteBuffer.allocate(pageSize), 0, pageSize, 1);
             for (int page = 0; page < hashes.length; page++) {
                 long offset = region.memoryOffset() + (long) page * pageSize;
-                hashes[page] = PageHash.hash(region.memory().chunk(offset), HostMemory.offsetInChunk(offset), pageSize, 1);
+                // A hole reads as zero; reading it would commit it, and the migration would no longer see it as one.
+                hashes[page] = memory.nextData(offset) >= offset + pageSize ? zeroPage
+                        : PageHash.hash(memory.chunk(offset), HostMemory.offsetInChunk(offset), pageSize, 1);
             }
             return hashes;
         }

@@ -1,26 +1,30 @@
 package io.mtemigrate.vmsim;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
+import io.mtemigrate.vmsim.os.LinuxMemoryFile;
+
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-
+import java.util.stream.LongStream;
 
 /**
  * Host memory a VMM maps and hands to a memslot: what {@code userspace_addr} points at for a real VMM.
  *
- * <p>It is a shared mapping of a sparse file on tmpfs ({@code /dev/shm} when there is one), so that a large VM
- * costs nothing until its pages are touched, exactly like anonymous memory. The file is unlinked at once; closing
- * truncates it, which gives the pages back to the host immediately instead of at some later GC.
+ * <p>It is a memory file mapped shared ({@link LinuxMemoryFile}): a memfd by default, or an unnamed file of a
+ * chosen directory (tmpfs). A large VM costs nothing until its pages are touched, exactly like anonymous memory;
+ * closing truncates the file, which gives the pages back to the host at once instead of at some later GC.
+ *
+ * <p>A VMM finds never-written memory the way it would with a real guest: as holes of the memory file
+ * ({@link #nextData}, {@link #nextHole}: {@code lseek} with {@code SEEK_DATA}/{@code SEEK_HOLE}), never through
+ * bookkeeping of guest stores. On tmpfs and memfd the granularity is the host page; a page written with zeros, read,
+ * or {@linkplain #prefault prefaulted} is data. A hole reads as zero data; since the kernel faults a page in before
+ * it gives it tags (a guest access, or {@code KVM_ARM_MTE_COPY_TAGS} to the guest), a hole also has zero tags, and
+ * this emulator keeps that true (see {@link #markTagged(long)}). Reading a hole through the mapping commits it: skip
+ * holes instead.
  *
  * <p>Memory that "can hold tags" (the kernel's VM_MTE_ALLOWED: anonymous, tmpfs, memfd) also carries the MTE tag
  * storage of its pages: one byte per 16-byte granule, plus the per-page "tagged" flag ({@code PG_mte_tagged}). Like
@@ -31,29 +35,31 @@ import java.nio.file.StandardOpenOption;
  * as an arm64 guest sees it.
  */
 public final class HostMemory implements AutoCloseable {
-    /** Mappings are made in 1 GiB chunks (a ByteBuffer indexes with an int); a page never straddles two. */
+    /** Buffers are made in 1 GiB chunks (a ByteBuffer indexes with an int); a page never straddles two. */
     public static final int CHUNK_SHIFT = 30;
     public static final long CHUNK_SIZE = 1L << CHUNK_SHIFT;
     private static final long CHUNK_MASK = CHUNK_SIZE - 1;
     private static final int TAG_CHUNK_SHIFT = CHUNK_SHIFT - KvmConstants.MTE_GRANULE_SHIFT;
     private static final long TAG_CHUNK_MASK = (1L << TAG_CHUNK_SHIFT) - 1;
+    /** Memory per parallel prefault task, and the host page a fallback touch commits. */
+    private static final long PREFAULT_PART = 64L << 20;
+    private static final int HOST_PAGE = 4096;
 
     private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle SEGMENT_LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final long size;
     private final PageSize pageSize;
     private final boolean canHoldTags;
-    private final FileChannel dataFile;
-    private final FileChannel tagFile;
+    private final LinuxMemoryFile dataFile;
+    private final LinuxMemoryFile tagFile;
     private final MemorySegment segment;
     private final ByteBuffer[] data;
     private final ByteBuffer[] tags;
     private final long[] taggedPages;
-    /** Pages anyone may have written since the mapping was made; the others are holes that read as zero. */
-    private final long[] writtenPages;
     private volatile boolean closed;
 
-    private HostMemory(long size, PageSize pageSize, boolean canHoldTags, Path directory) {
+    private HostMemory(long size, PageSize pageSize, boolean canHoldTags, MemoryFiles files) {
         if (size <= 0 || !pageSize.isAligned(size)) {
             throw new IllegalArgumentException("host memory size must be a positive multiple of " + pageSize.bytes()
                     + " bytes, not " + size);
@@ -61,68 +67,76 @@ public final class HostMemory implements AutoCloseable {
         this.size = size;
         this.pageSize = pageSize;
         this.canHoldTags = canHoldTags;
-        this.writtenPages = new long[Math.toIntExact(((size >>> pageSize.shift()) + 63) >>> 6)];
-        try {
-            this.dataFile = sparseFile(directory, size);
-            this.segment = dataFile.map(FileChannel.MapMode.READ_WRITE, 0, size, Arena.ofAuto());
-            this.data = new ByteBuffer[Math.toIntExact((size + CHUNK_SIZE - 1) / CHUNK_SIZE)];
-            for (int i = 0; i < data.length; i++) {
-                long offset = i * CHUNK_SIZE;
-                data[i] = segment.asSlice(offset, Math.min(CHUNK_SIZE, size - offset)).asByteBuffer()
-                        .order(ByteOrder.LITTLE_ENDIAN);
+        this.dataFile = files.create("mte-migrate-ram", size);
+        this.segment = dataFile.segment();
+        this.data = chunks(segment, CHUNK_SIZE);
+        if (canHoldTags) {
+            try {
+                this.tagFile = files.create("mte-migrate-tags", size >>> KvmConstants.MTE_GRANULE_SHIFT);
+            } catch (RuntimeException e) {
+                dataFile.close();
+                throw e;
             }
-            if (canHoldTags) {
-                long tagBytes = size >>> KvmConstants.MTE_GRANULE_SHIFT;
-                this.tagFile = sparseFile(directory, tagBytes);
-                this.tags = map(tagFile, tagBytes, 1L << TAG_CHUNK_SHIFT);
-                this.taggedPages = new long[Math.toIntExact(((size >>> pageSize.shift()) + 63) >>> 6)];
-            } else {
-                this.tagFile = null;
-                this.tags = null;
-                this.taggedPages = null;
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot map " + size + " bytes of host memory in " + directory, e);
+            this.tags = chunks(tagFile.segment(), 1L << TAG_CHUNK_SHIFT);
+            this.taggedPages = new long[Math.toIntExact(((size >>> pageSize.shift()) + 63) >>> 6)];
+        } else {
+            this.tagFile = null;
+            this.tags = null;
+            this.taggedPages = null;
         }
     }
 
-    /** Anonymous-like shared memory that can hold MTE tags, lazily committed. */
+    /** Anonymous-like shared memory (a memfd) that can hold MTE tags, lazily committed. */
     public static HostMemory anonymous(long size, PageSize pageSize) {
-        return new HostMemory(size, pageSize, true, defaultDirectory());
+        return new HostMemory(size, pageSize, true, LinuxMemoryFile::memfd);
+    }
+
+    /**
+     * Memory that can hold MTE tags in an unnamed file of {@code directory}, which should be a tmpfs (its tag
+     * storage lives there too): so that the size of that file system limits the guest.
+     */
+    public static HostMemory inDirectory(Path directory, long size, PageSize pageSize) {
+        return new HostMemory(size, pageSize, true, (name, bytes) -> LinuxMemoryFile.inDirectory(directory, bytes));
     }
 
     /** A mapping of an ordinary file: it cannot hold tags, so an MTE VM refuses it (VM_MTE_ALLOWED is not set). */
     public static HostMemory fileBacked(Path directory, long size, PageSize pageSize) {
-        return new HostMemory(size, pageSize, false, directory);
+        return new HostMemory(size, pageSize, false, (name, bytes) -> LinuxMemoryFile.inDirectory(directory, bytes));
     }
 
-    private static Path defaultDirectory() {
-        Path shm = Path.of("/dev/shm");
-        return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+    /** Where the data and the tag storage live; a name is for memfds, which /proc/PID/maps shows. */
+    @FunctionalInterface
+    private interface MemoryFiles {
+        LinuxMemoryFile create(String name, long bytes);
     }
 
-    private static FileChannel sparseFile(Path directory, long size) throws IOException {
-        Path file = Files.createTempFile(directory, "mte-migrate-ram-", ".mem");
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        Files.delete(file);
-        channel.write(ByteBuffer.allocate(1), size - 1);
-        return channel;
-    }
-
-    private static ByteBuffer[] map(FileChannel channel, long size, long chunkSize) throws IOException {
-        int chunks = Math.toIntExact((size + chunkSize - 1) / chunkSize);
-        ByteBuffer[] buffers = new ByteBuffer[chunks];
-        for (int i = 0; i < chunks; i++) {
+    private static ByteBuffer[] chunks(MemorySegment mapping, long chunkSize) {
+        long bytes = mapping.byteSize();
+        ByteBuffer[] buffers = new ByteBuffer[Math.toIntExact((bytes + chunkSize - 1) / chunkSize)];
+        for (int i = 0; i < buffers.length; i++) {
             long offset = i * chunkSize;
-            MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_WRITE, offset, Math.min(chunkSize, size - offset));
-            buffers[i] = mapped.order(ByteOrder.LITTLE_ENDIAN);
+            buffers[i] = mapping.asSlice(offset, Math.min(chunkSize, bytes - offset)).asByteBuffer()
+                    .order(ByteOrder.LITTLE_ENDIAN);
         }
         return buffers;
     }
 
-    /** The whole mapping, for bulk work that spans chunks: sockets reading into guest memory. */
+    /** The whole mapping, for bulk and native work (socket I/O, hashing) on guest memory. */
     public MemorySegment segment() {
         return segment;
+    }
+
+    /**
+     * The first offset at or after {@code offset} whose page holds data ({@code lseek(SEEK_DATA)}), or
+     * {@link #size()} when only holes follow. Everything from {@code offset} up to it reads as zero, with zero tags.
+     */
+    public long nextData(long offset) {
+        return dataFile.nextData(offset);
+    }
+
+    /** The first offset at or after {@code offset} in a hole ({@code lseek(SEEK_HOLE)}); {@link #size()} at the end. */
+    public long nextHole(long offset) {
+        return dataFile.nextHole(offset);
     }
 
     public long size() {
@@ -147,50 +161,6 @@ public final class HostMemory implements AutoCloseable {
 
     public void putLong(long offset, long value) {
         data[(int) (offset >>> CHUNK_SHIFT)].putLong((int) (offset & CHUNK_MASK), value);
-        markWritten(offset);
-    }
-
-    /**
-     * Records that the page holding {@code offset} may hold data. Call it after the write: a reader that finds
-     * the bit clear then either sees a hole or (with dirty logging) a dirty bit set after it looked. Writers that
-     * go through {@link #chunk(long)} must call it themselves.
-     */
-    public void markWritten(long offset) {
-        long page = offset >>> pageSize.shift();
-        int word = (int) (page >>> 6);
-        long bit = 1L << page;
-        if (((long) WORD.getAcquire(writtenPages, word) & bit) == 0) {
-            WORD.getAndBitwiseOr(writtenPages, word, bit);
-        }
-    }
-
-    /**
-     * True when no one has written the page since the mapping was made and no tag was set on it: its data and
-     * tags are zero, and it can be treated as zero without reading it (reading a hole of a tmpfs file commits a
-     * page, which on a fresh virtualised host is slower than a copy).
-     */
-    public boolean isHole(long pageOffset) {
-        long page = pageOffset >>> pageSize.shift();
-        return ((long) WORD.getAcquire(writtenPages, (int) (page >>> 6)) & (1L << page)) == 0
-                && (taggedPages == null || !isTagged(pageOffset));
-    }
-
-    /** The first byte at or after {@code offset} that holds data, or {@link #size()}. (Placeholder for SEEK_DATA.) */
-    public long nextData(long offset) {
-        long page = offset & -pageSize.bytes();
-        while (page < size && isHole(page)) {
-            page += pageSize.bytes();
-        }
-        return Math.max(offset, Math.min(page, size));
-    }
-
-    /** The first byte at or after {@code offset} in a hole, or {@link #size()}. (Placeholder for SEEK_HOLE.) */
-    public long nextHole(long offset) {
-        long page = offset & -pageSize.bytes();
-        while (page < size && !isHole(page)) {
-            page += pageSize.bytes();
-        }
-        return Math.max(offset, Math.min(page, size));
     }
 
     /**
@@ -214,9 +184,6 @@ public final class HostMemory implements AutoCloseable {
     /** Copies {@code length} bytes of {@code src} at {@code srcIndex} into this memory at {@code offset} (one chunk). */
     public void write(long offset, ByteBuffer src, int srcIndex, int length) {
         chunk(offset).put(offsetInChunk(offset), src, srcIndex, length);
-        for (long page = offset; page < offset + length; page += pageSize.bytes()) {
-            markWritten(page);
-        }
     }
 
     // ---- tag storage: reached by the emulator (guest accesses, copyMteTags), never by a VMM directly ----
@@ -246,14 +213,22 @@ public final class HostMemory implements AutoCloseable {
         return ((long) WORD.getAcquire(taggedPages, (int) (page >>> 6)) & (1L << page)) != 0;
     }
 
+    /**
+     * Sets the page's "tagged" flag. A page tagged for the first time is committed, without changing its data: the
+     * kernel faults a page in before it gives it tags, so a page with tags is never a hole of the memory file.
+     */
     public void markTagged(long pageOffset) {
         long page = pageOffset >>> pageSize.shift();
-        WORD.getAndBitwiseOr(taggedPages, (int) (page >>> 6), 1L << page);
+        long bit = 1L << page;
+        if (((long) WORD.getAndBitwiseOr(taggedPages, (int) (page >>> 6), bit) & bit) == 0) {
+            commit(page << pageSize.shift());
+        }
     }
 
     /**
      * Marks {@code pages} consecutive pages from {@code pageOffset} tagged, one atomic OR per bitmap word (64 pages)
      * and none for a word whose bits are all set already: the flag is never cleared, so skipping it loses nothing.
+     * The pages it tags for the first time are committed, as {@link #markTagged(long)} does.
      */
     public void markTagged(long pageOffset, int pages) {
         long page = pageOffset >>> pageSize.shift();
@@ -264,9 +239,24 @@ public final class HostMemory implements AutoCloseable {
             int n = (int) Math.min(64 - bit, end - page);
             long mask = (n == 64 ? -1L : (1L << n) - 1) << bit;
             if (((long) WORD.getAcquire(taggedPages, word) & mask) != mask) {
-                WORD.getAndBitwiseOr(taggedPages, word, mask);
+                long fresh = mask & ~(long) WORD.getAndBitwiseOr(taggedPages, word, mask);
+                for (; fresh != 0; fresh &= fresh - 1) {
+                    commit(((long) word << 6 | Long.numberOfTrailingZeros(fresh)) << pageSize.shift());
+                }
             }
             page += n;
+        }
+    }
+
+    /**
+     * Makes every host page of the guest page at {@code offset} present without changing it: a compare-and-set of 0
+     * with 0 always writes ({@code lock cmpxchg}), so it takes a write fault, and unlike a read then a write it
+     * never loses a racing guest store. All of them, since the tagged flag covers the whole guest page, which may
+     * span several host pages.
+     */
+    private void commit(long offset) {
+        for (long at = offset; at < offset + pageSize.bytes(); at += HOST_PAGE) {
+            boolean _ = SEGMENT_LONG.compareAndSet(segment, at, 0L, 0L);
         }
     }
 
@@ -304,33 +294,32 @@ public final class HostMemory implements AutoCloseable {
     /**
      * Commits every page now instead of at first touch, on all cores: like QEMU's {@code -mem-prealloc}, it moves
      * the cost of the host's page faults (far slower on a fresh virtualised host than a copy) out of the
-     * migration. Only zeros are written, to pages that are still holes, so the content does not change.
+     * migration. The content does not change, but every page is data from now on ({@link #nextData}).
      *
      * @return the time it took, in milliseconds
      */
     public long prefault() {
         long start = System.nanoTime();
-        int step = 4096;
-        long blocks = (size + (64L << 20) - 1) >>> 26;
-        java.util.stream.LongStream.range(0, blocks).parallel().forEach(block -> {
-            long end = Math.min(size, (block + 1) << 26);
-            for (long offset = block << 26; offset < end; offset += step) {
-                ByteBuffer chunk = chunk(offset);
-                int at = offsetInChunk(offset);
-                // Writes zeros without marking the page written: it stays a hole in content.
-                if (chunk.getLong(at) == 0) {
-                    chunk.putLong(at, 0);
-                }
-            }
-            if (canHoldTags) {
-                for (long offset = block << 26; offset < end; offset += step << 4) {
-                    if (tag(offset) == 0) {
-                        setTag(offset, 0);
-                    }
+        populate(dataFile);
+        if (tagFile != null) {
+            populate(tagFile);
+        }
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    private static void populate(LinuxMemoryFile file) {
+        long bytes = file.size();
+        LongStream.range(0, (bytes + PREFAULT_PART - 1) / PREFAULT_PART).parallel().forEach(part -> {
+            long offset = part * PREFAULT_PART;
+            long length = Math.min(PREFAULT_PART, bytes - offset);
+            if (!file.populateWrite(offset, length)) {
+                // A kernel before 5.14: take the write faults one host page at a time.
+                MemorySegment mapping = file.segment();
+                for (long at = offset; at < offset + length; at += HOST_PAGE) {
+                    boolean _ = SEGMENT_LONG.compareAndSet(mapping, at, 0L, 0L);
                 }
             }
         });
-        return (System.nanoTime() - start) / 1_000_000;
     }
 
     /** Gives the memory back to the host at once. Nothing may touch it afterwards: stop the vCPUs first. */
@@ -340,13 +329,12 @@ public final class HostMemory implements AutoCloseable {
             return;
         }
         closed = true;
-        try (FileChannel d = dataFile; FileChannel t = tagFile) {
-            d.truncate(0);
-            if (t != null) {
-                t.truncate(0);
+        try {
+            if (tagFile != null) {
+                tagFile.close();
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot release host memory", e);
+        } finally {
+            dataFile.close();
         }
     }
 }

@@ -52,6 +52,9 @@ public final class VmDigests {
         HostMemory memory = region.memory();
         PageFingerprint fingerprint = new PageFingerprint();
         long digest = 0;
+        // Where the next data is: the pages before it are holes, zero without reading them (reading commits them).
+        long nextData = -1;
+        long dataEnd = -1;
         for (long first = part.first(); first < part.end(); first += pagesPerTagCall) {
             int count = (int) Math.min(pagesPerTagCall, part.end() - first);
             if (tags != null) {
@@ -60,8 +63,11 @@ public final class VmDigests {
             }
             for (int i = 0; i < count; i++) {
                 long offset = region.memoryOffset() + (first + i) * pageSize;
-                // A hole reads as zero; reading it would only commit memory.
-                digest += memory.isHole(offset)
+                if (offset >= dataEnd) {
+                    nextData = memory.nextData(offset);
+                    dataEnd = nextData == memory.size() ? nextData : memory.nextHole(nextData);
+                }
+                digest += offset + pageSize <= nextData
                         ? fingerprint.zeroDataPage(region.slot(), first + i, pageSize, tags, i * tagsPerPage)
                         : fingerprint.page(region.slot(), first + i, memory.chunk(offset),
                         HostMemory.offsetInChunk(offset), pageSize, tags, i * tagsPerPage);

@@ -2,7 +2,9 @@ package io.mtemigrate.vmsim.digest;
 
 import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.KvmConstants;
+import io.mtemigrate.vmsim.KvmVm;
 import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.TestVms;
 import io.mtemigrate.vmsim.UserMemoryRegion;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.guest.Workload;
@@ -44,6 +46,37 @@ class RamDigestTest {
             long lastPage = region.memorySize() - pageSize;
             region.memory().putLong(lastPage + 8, region.memory().getLong(lastPage + 8) ^ 1);
             assertNotEquals(pageByPage, VmDigests.ram(m.vm()));
+        }
+    }
+
+    @Test
+    void shouldHashHolesAsZeroPagesWithoutReadingThem() throws Exception {
+        PageSize ps = PageSize.SIZE_16K;
+        int pageSize = ps.bytes();
+        try (TestVms vms = new TestVms()) {
+            KvmVm vm = vms.mteVm(ps);
+            HostMemory memory = vms.addSlot(vm, 0, TestVms.BASE, (130L << 20) / pageSize, 0);
+            long lastHostPageOfPage3 = 3L * pageSize + pageSize - 4096;
+            memory.putLong(lastHostPageOfPage3 + 8, 7);
+            memory.putLong((64L << 20) - 8, 9);  // the last page of the first parallel part
+            memory.putLong(64L << 20, 10);       // the first page of the second
+            ByteBuffer tags = ByteBuffer.allocateDirect(pageSize / 16);
+            tags.put(5, (byte) 3);
+            vm.copyMteTags(TestVms.BASE + 100L * pageSize, pageSize, tags, KvmConstants.KVM_ARM_TAGS_TO_GUEST, 0, 0);
+
+            long digest = VmDigests.ram(vm);
+            assertEquals(3L * pageSize, memory.nextData(0),
+                    "the digest read page 3, part data, whole (committing it) and none of the holes before it");
+            assertEquals(100L * pageSize, memory.nextData(4L * pageSize), "the digest read no hole between the data");
+
+            long pageByPage = 0;
+            for (long page = 0; page < memory.size() / pageSize; page++) {
+                vm.copyMteTags(TestVms.BASE + page * pageSize, pageSize, tags.clear(),
+                        KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
+                pageByPage += RamDigest.pageHash(0, page, memory.chunk(page * pageSize),
+                        HostMemory.offsetInChunk(page * pageSize), pageSize, tags, 0);
+            }
+            assertEquals(pageByPage, digest, "a hole hashes as the zero page it reads as");
         }
     }
 
