@@ -7,6 +7,7 @@ import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.UserMemoryRegion;
 import io.mtemigrate.vmsim.digest.PageHash;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
+import java.nio.ByteBuffer;
 
 import java.util.HashMap;
 import java.util.Map;
