@@ -5,6 +5,7 @@ import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.target.ArrivedVm;
 import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.VcpuState;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.guest.Workload;
@@ -30,6 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LiveMigrationTest {
     private static final long RAM = 16L << 20;
+    /**
+     * How long a migrated guest runs at its dirty rate. The switchover comes 0.05-0.4 s in on a quiet machine and
+     * took over 1 s once on a loaded one; 3 s keeps it mid-run, where the final digest proves the most.
+     */
+    private static final double GUEST_SECONDS = 3.0;
     private LoopbackTarget target;
 
     @BeforeEach
@@ -53,8 +59,9 @@ class LiveMigrationTest {
         try (SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), spec)) {
             source.start();
             report = target.migrate(source, config, ProgressListener.NONE);
+            assertEquals("completed", report.getStatus(), report.getError());
+            assertPausedMidRun(source, spec);
         }
-        assertEquals("completed", report.getStatus(), report.getError());
         assertEquals(report.getSourceDigest(), report.getTargetDigest());
         ArrivedVm arrived = target.awaitArrival();
         try {
@@ -68,10 +75,21 @@ class LiveMigrationTest {
         return report;
     }
 
+    /**
+     * The final digest proves most when the guest ran on both sides: a completed migration leaves the source paused
+     * where it stopped, so its step counters say how far the guest had got at the switchover.
+     */
+    private static void assertPausedMidRun(SimulatedMachine source, MachineSpec spec) {
+        for (VcpuState state : source.vcpuStates()) {
+            assertTrue(state.steps() > 0 && state.steps() < spec.steps(), "the switchover must come mid-run, but a"
+                    + " vCPU had run " + state.steps() + " of its " + spec.steps() + " steps at the pause");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("workloadsAndPageSizes")
     void shouldMigrateEveryGuestProgramWithEveryPageSize(Workload workload, PageSize pageSize) throws Exception {
-        MachineSpec spec = Guests.live(workload, pageSize, RAM, 2, 8L << 20, 1.0);
+        MachineSpec spec = Guests.live(workload, pageSize, RAM, 2, 8L << 20, GUEST_SECONDS);
         MigrationReport report = migrateAndVerify(spec, MigrationConfig.defaults());
         assertTrue(report.getPagesSent() >= RAM / pageSize.bytes(), "the first pass sends every page");
     }
@@ -79,7 +97,7 @@ class LiveMigrationTest {
     @ParameterizedTest
     @MethodSource("channelsAndCompression")
     void shouldMigrateOverAnyChannelCountWithAndWithoutCompression(int channels, boolean zstd) throws Exception {
-        MachineSpec spec = Guests.live(Workload.HOTSET, PageSize.SIZE_4K, RAM, 2, 16L << 20, 1.0);
+        MachineSpec spec = Guests.live(Workload.HOTSET, PageSize.SIZE_4K, RAM, 2, 16L << 20, GUEST_SECONDS);
         migrateAndVerify(spec, MigrationConfig.defaults().withChannels(channels).withZstd(zstd));
     }
 
@@ -111,7 +129,7 @@ class LiveMigrationTest {
     void shouldMigrateAGuestWritingIntoNeverWrittenMemory(Workload workload) throws Exception {
         // Zero fill leaves every page a hole the source sends without reading; the guest keeps writing into
         // them during the migration, so every hole it fills must be caught by the dirty log.
-        MachineSpec spec = Guests.live(workload, PageSize.SIZE_4K, RAM, 2, 8L << 20, 1.0)
+        MachineSpec spec = Guests.live(workload, PageSize.SIZE_4K, RAM, 2, 8L << 20, GUEST_SECONDS)
                 .withFill(io.mtemigrate.vmsim.machine.Fill.ZERO);
         MigrationReport report = migrateAndVerify(spec, MigrationConfig.defaults());
         assertTrue(report.getZeroPages() > 0, "some pages went as zero flags");
@@ -141,7 +159,7 @@ class LiveMigrationTest {
 
     @Test
     void shouldMigrateAVmWithoutMteWithoutSendingTags() throws Exception {
-        MachineSpec spec = Guests.live(Workload.RANDOM, PageSize.SIZE_4K, RAM, 2, 8L << 20, 1.0).withMte(false);
+        MachineSpec spec = Guests.live(Workload.RANDOM, PageSize.SIZE_4K, RAM, 2, 8L << 20, GUEST_SECONDS).withMte(false);
         MigrationReport report = migrateAndVerify(spec, MigrationConfig.defaults());
         assertEquals(0, report.getTagBytesOnWire());
     }
@@ -150,7 +168,7 @@ class LiveMigrationTest {
     void shouldRewriteTheSamePagesEveryRoundWithoutReordering() throws Exception {
         // A hot set far smaller than a batch group, rewritten flat out on four channels, with a downtime limit
         // so small that many rounds run: every round resends the same pages.
-        MachineSpec spec = Guests.live(Workload.HOTSET, PageSize.SIZE_4K, RAM, 1, 64L << 20, 1.5);
+        MachineSpec spec = Guests.live(Workload.HOTSET, PageSize.SIZE_4K, RAM, 1, 64L << 20, GUEST_SECONDS);
         MigrationConfig config = MigrationConfig.defaults().withChannels(4)
                 .withDowntimeLimit(java.time.Duration.ofMillis(1)).withAutoConverge(true).withMaxRounds(60);
         MigrationReport report = migrateAndVerify(spec, config);

@@ -8,6 +8,10 @@ public interface DirtyLogging {
     /**
      * Copies the slot's dirty bitmap into {@code bitmap}; without manual protect the bits are atomically fetched and
      * cleared, with {@code KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2} they stay set until {@link #clearDirtyLog}.
+     *
+     * @throws KvmException EFAULT when {@code bitmap} is shorter than the slot's bitmap: like the kernel's failed
+     *         copy_to_user it gets the words that fit, and without manual protect the bits are gone all the same,
+     *         so the caller must treat every page of the slot as dirty
      */
     void getDirtyLog(int slot, long[] bitmap);
 

@@ -2,6 +2,9 @@ package io.mtemigrate.vmsim;
 
 /** Numbers from the kernel's uapi headers (linux/kvm.h, arch/arm64 kvm.h) that the emulator answers to. */
 public final class KvmConstants {
+    public static final int KVM_CAP_READONLY_MEM = 81;
+    public static final int KVM_CAP_ARM_EL1_32BIT = 93;
+    public static final int KVM_CAP_ARM_VM_IPA_SIZE = 165;
     public static final int KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 = 168;
     public static final int KVM_CAP_ARM_MTE = 205;
 
@@ -23,7 +26,10 @@ public final class KvmConstants {
     /** KVM_MAX_VCPUS on arm64. */
     public static final int KVM_MAX_VCPUS = 512;
     public static final long KVM_MEM_MAX_NR_PAGES = (1L << 31) - 1;
-    /** The IPA size of a VM created with type 0 (KVM_PHYS_SHIFT). */
+    /**
+     * The IPA size of a VM created with type 0 (KVM_PHYS_SHIFT), and the only one the emulator offers: it takes no
+     * KVM_VM_TYPE_ARM_IPA_SIZE, so KVM_CAP_ARM_VM_IPA_SIZE answers this too.
+     */
     public static final int DEFAULT_IPA_BITS = 40;
 
     public static final int MTE_GRANULE_SIZE = 16;

@@ -34,7 +34,11 @@ public interface KvmVm extends MteTagCopier, DirtyLogging, Pausable, AutoCloseab
     /** Waits until every vCPU has reached its step budget; false on timeout. */
     boolean awaitHalted(Duration timeout) throws InterruptedException;
 
-    /** The first error a vCPU stopped with (an emulator bug or a guest touching memory it has no slot for), or null. */
+    /**
+     * The first error a vCPU stopped with, or null: a {@link KvmException} for a failed {@code KVM_RUN} (EFAULT for
+     * a guest access to a memslot that cannot hold tags on an MTE VM), otherwise a guest touching memory it has no
+     * slot for or an emulator bug. The other vCPUs run on.
+     */
     Throwable vcpuFailure();
 
     /** Stops the vCPU threads for good; the host memory stays the VMM's. */

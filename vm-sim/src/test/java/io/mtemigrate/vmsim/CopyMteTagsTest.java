@@ -238,4 +238,18 @@ class CopyMteTagsTest {
         vm.getDirtyLog(0, bitmap);
         assertEquals(0, bitmap[0]);
     }
+
+    @ParameterizedTest
+    @EnumSource(PageSize.class)
+    void shouldFailFromGuestIntoAReadOnlyBufferWithEfaultAtTheFirstPage(PageSize ps) {
+        KvmVm vm = vms.mteVm(ps);
+        vms.addSlot(vm, 0, BASE, 4, 0);
+        ByteBuffer tags = tagBuffer(ps, 4);
+        tags.put(5, (byte) 9);
+        assertEquals(4L * ps.bytes(), vm.copyMteTags(BASE, 4L * ps.bytes(), tags.asReadOnlyBuffer(), KVM_ARM_TAGS_TO_GUEST, 0, 0),
+                "TO_GUEST only reads the buffer");
+        assertErrno(Errno.EFAULT, () -> vm.copyMteTags(BASE, 4L * ps.bytes(), tags.asReadOnlyBuffer(),
+                KVM_ARM_TAGS_FROM_GUEST, 0, 0));
+        assertEquals(0, vm.copyMteTags(BASE, 0, tags.asReadOnlyBuffer(), KVM_ARM_TAGS_FROM_GUEST, 0, 0));
+    }
 }

@@ -36,6 +36,40 @@ class EnableCapTest {
     }
 
     @Test
+    void shouldAnswerReadonlyMemAndAcceptAReadOnlySlot() {
+        assertEquals(1, new EmulatedKvm(true).checkExtension(KvmConstants.KVM_CAP_READONLY_MEM));
+        KvmVm vm = vms.mteVm(PageSize.SIZE_4K);
+        vms.addSlot(vm, 0, BASE, 4, KvmConstants.KVM_MEM_READONLY);
+        assertTrue(vm.memslots().get(0).readOnly());
+    }
+
+    @Test
+    void shouldOfferAarch32El1AndAcceptSuchAVcpuWithoutMte() {
+        assertEquals(1, new EmulatedKvm(true).checkExtension(KvmConstants.KVM_CAP_ARM_EL1_32BIT));
+        assertEquals(1, new EmulatedKvm(false).checkExtension(KvmConstants.KVM_CAP_ARM_EL1_32BIT));
+        KvmVm plain = vms.track(new EmulatedKvm(false).createVm(PageSize.SIZE_4K));
+        assertTrue(plain.createVcpu(0, VcpuFeatures.AARCH32).features().el1Aarch32());
+    }
+
+    @ParameterizedTest
+    @EnumSource(PageSize.class)
+    void shouldAcceptMemslotsUpToTheIpaSizeItAnswersAndNoFurther(PageSize ps) {
+        int bits = new EmulatedKvm(true).checkExtension(KvmConstants.KVM_CAP_ARM_VM_IPA_SIZE);
+        assertTrue(bits >= 40, "KVM_CAP_ARM_VM_IPA_SIZE is at least 40, got " + bits);
+        long end = 1L << bits;
+        KvmVm vm = vms.mteVm(ps);
+        HostMemory page = vms.memory(ps.bytes(), ps);
+        vm.setUserMemoryRegion(new UserMemoryRegion(0, 0, end - ps.bytes(), page.size(), page, 0));
+        assertEquals(1, vm.memslots().size(), "a slot ending at 2^" + bits + " fits");
+        KvmVm other = vms.mteVm(ps);
+        HostMemory straddling = vms.memory(2L * ps.bytes(), ps);
+        assertErrno(Errno.EFAULT, () -> other.setUserMemoryRegion(new UserMemoryRegion(0, 0, end - ps.bytes(),
+                straddling.size(), straddling, 0)));
+        assertErrno(Errno.EFAULT, () -> other.setUserMemoryRegion(new UserMemoryRegion(0, 0, end, page.size(), page, 0)));
+        assertTrue(other.memslots().isEmpty());
+    }
+
+    @Test
     void shouldRejectMteWithFlags() {
         KvmVm vm = vms.plainVm(PageSize.SIZE_4K);
         assertErrno(Errno.EINVAL, () -> vm.enableCap(KVM_CAP_ARM_MTE, 1, 0));

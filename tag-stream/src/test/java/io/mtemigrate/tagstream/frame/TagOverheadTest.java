@@ -39,7 +39,11 @@ class TagOverheadTest {
     void shouldMeetTheTagOverheadGoals() {
         for (PageSize size : PageSize.values()) {
             assertTrue(measure(Pattern.RANDOM, size, false)[0] <= 1.0 / 32, "random, " + size);
-            assertTrue(measure(Pattern.ALLOCATOR_UNIFORM, size, false)[0] <= 1.0 / 200, "allocator-like, " + size);
+            double uniform = measure(Pattern.ALLOCATOR_UNIFORM, size, false)[0];
+            assertTrue(uniform <= 1.0 / 200, "allocator-like, uniform blocks, " + size + ": 1/" + Math.round(1 / uniform));
+            double logUniform = measure(Pattern.ALLOCATOR_LOG_UNIFORM, size, false)[0];
+            assertTrue(logUniform <= 1.0 / 200,
+                    "allocator-like, log-uniform blocks, " + size + ": 1/" + Math.round(1 / logUniform));
             assertTrue(measure(Pattern.ZERO, size, false)[0] == 0, "zero, " + size);
         }
     }

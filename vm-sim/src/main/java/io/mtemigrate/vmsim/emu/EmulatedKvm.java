@@ -30,10 +30,19 @@ public final class EmulatedKvm implements Kvm {
         return new EmulatedKvm(true);
     }
 
+    /**
+     * arm.c:kvm_vm_ioctl_check_extension for what the emulator implements; each answer matches what it accepts.
+     * EL1_32BIT is 1 because the emulated CPUs offer AArch32 EL1 (kvm_vcpu_init_check_features lets such a vCPU
+     * into a VM without MTE), which keeps the MTE-only refusal of AArch32 vCPUs a rule of its own. The IPA size is
+     * the one every emulated VM has: memslots may reach 2^40 and no further.
+     */
     @Override
     public int checkExtension(int capability) {
         return switch (capability) {
             case KvmConstants.KVM_CAP_ARM_MTE -> hardwareMte ? 1 : 0;
+            case KvmConstants.KVM_CAP_READONLY_MEM -> 1;
+            case KvmConstants.KVM_CAP_ARM_EL1_32BIT -> 1;
+            case KvmConstants.KVM_CAP_ARM_VM_IPA_SIZE -> KvmConstants.DEFAULT_IPA_BITS;
             case KvmConstants.KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 -> (int) KvmConstants.KVM_DIRTY_LOG_MANUAL_CAPS;
             case KVM_CAP_USER_MEMORY -> 1;
             case KVM_CAP_NR_MEMSLOTS -> KvmConstants.KVM_USER_MEM_SLOTS;

@@ -163,12 +163,22 @@ final class EmulatedVm implements KvmVm {
     @Override
     public void getDirtyLog(int slot, long[] bitmap) {
         DirtyBitmap dirty = loggingSlot(slot).dirty();
-        if (bitmap.length < dirty.words()) {
-            throw new KvmException(Errno.EFAULT, "the bitmap needs " + dirty.words() + " words, got " + bitmap.length);
-        }
+        int words = dirty.words();
+        // kvm_get_dirty_log_protect: without manual protect the bits are fetched, cleared and the pages
+        // write-protected again before copy_to_user runs, so a copy that faults has consumed them: those pages will
+        // not be reported again, and a VMM whose GET failed must treat every page of the slot as possibly dirty.
+        // The words that fit reach the caller, as a partial copy_to_user leaves them.
         boolean manual = manualDirtyLogProtect();
-        for (int i = 0; i < dirty.words(); i++) {
-            bitmap[i] = manual ? dirty.get(i) : dirty.fetchAndClear(i);
+        int room = bitmap == null ? 0 : Math.min(bitmap.length, words);
+        for (int i = 0; i < words; i++) {
+            long bits = manual ? dirty.get(i) : dirty.fetchAndClear(i);
+            if (i < room) {
+                bitmap[i] = bits;
+            }
+        }
+        if (room < words) {
+            throw new KvmException(Errno.EFAULT, "the bitmap needs " + words + " words, got "
+                    + (bitmap == null ? "none" : bitmap.length) + (manual ? "" : "; the slot's dirty bits are consumed"));
         }
     }
 

@@ -1,6 +1,8 @@
 package io.mtemigrate.vmsim.emu;
 
+import io.mtemigrate.vmsim.Errno;
 import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.KvmException;
 import io.mtemigrate.vmsim.MteSysRegs;
 import io.mtemigrate.vmsim.VcpuState;
 import io.mtemigrate.vmsim.guest.GuestContext;
@@ -109,6 +111,12 @@ final class GuestCpu implements GuestContext {
         slot = vm.findSlot(cachedSlots, ipa);
         if (slot == null) {
             throw new GuestFault("guest access to IPA 0x" + Long.toHexString(ipa) + " outside every memslot");
+        }
+        if (mte && !slot.memory.canHoldTags()) {
+            // mmu.c:user_mem_abort: an MTE VM's stage-2 fault on a VMA without VM_MTE_ALLOWED (a slot made before
+            // MTE was enabled) fails this vCPU's KVM_RUN with -EFAULT; the VM and the other vCPUs are untouched.
+            throw new KvmException(Errno.EFAULT, "KVM_RUN: guest access to IPA 0x" + Long.toHexString(ipa)
+                    + " in memslot " + slot.id + ", whose host memory cannot hold MTE tags");
         }
         cachedSlot = slot;
         return slot;

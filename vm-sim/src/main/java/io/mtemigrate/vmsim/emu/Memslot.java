@@ -4,9 +4,9 @@ import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.UserMemoryRegion;
 
 /**
- * A memslot as the emulator keeps it. The region is fixed for the slot's life (a move or a resize makes a new
- * Memslot); only the dirty bitmap comes and goes with KVM_MEM_LOG_DIRTY_PAGES, in place, so that a vCPU that cached
- * the slot keeps marking the live bitmap.
+ * A memslot as the emulator keeps it. The region is fixed for the slot's life (a move makes a new Memslot, which
+ * takes over the old one's dirty bitmap); only the dirty bitmap comes and goes with KVM_MEM_LOG_DIRTY_PAGES, in
+ * place, so that a vCPU that cached the slot keeps marking the live bitmap.
  */
 final class Memslot {
     final int id;

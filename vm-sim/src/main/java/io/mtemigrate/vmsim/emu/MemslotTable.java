@@ -130,15 +130,29 @@ final class MemslotTable {
             throw new KvmException(Errno.EINVAL, "MTE is enabled and slot " + id
                     + "'s host memory cannot hold tags (use anonymous or shared memory, not a file mapping)");
         }
-        boolean initiallySet = (dirtyLogCaps & KvmConstants.KVM_DIRTY_LOG_INITIALLY_SET) != 0;
-        DirtyBitmap dirty = region.logsDirtyPages()
-                ? new DirtyBitmap(size >>> pageSize.shift(), initiallySet) : null;
+        DirtyBitmap dirty = dirtyBitmapFor(region, old, dirtyLogCaps);
         if (create || move) {
             Memslot[] base = create ? slots : without(old);
             publish(with(base, new Memslot(region, pageSize.shift(), dirty)));
         } else {
-            old.changeFlags(region, old.dirty() != null && region.logsDirtyPages() ? old.dirty() : dirty);
+            old.changeFlags(region, dirty);
         }
+    }
+
+    /**
+     * kvm_main.c:kvm_prepare_memory_region: no bitmap without logging; a slot that logged before and still does
+     * (a flags change or a KVM_MR_MOVE) keeps its bitmap, set and cleared bits alike; otherwise a fresh one, all set
+     * with KVM_DIRTY_LOG_INITIALLY_SET. A move that started afresh would report pages dirtied before it as clean.
+     */
+    private DirtyBitmap dirtyBitmapFor(UserMemoryRegion region, Memslot old, long dirtyLogCaps) {
+        if (!region.logsDirtyPages()) {
+            return null;
+        }
+        if (old != null && old.dirty() != null) {
+            return old.dirty();
+        }
+        boolean initiallySet = (dirtyLogCaps & KvmConstants.KVM_DIRTY_LOG_INITIALLY_SET) != 0;
+        return new DirtyBitmap(region.memorySize() >>> pageSize.shift(), initiallySet);
     }
 
     private boolean overlaps(int id, long gpa, long size) {

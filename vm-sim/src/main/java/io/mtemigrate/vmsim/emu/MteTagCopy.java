@@ -78,7 +78,12 @@ final class MteTagCopy {
                 return fail(done, Errno.EFAULT, "memslot " + slot.id + " at IPA 0x" + Long.toHexString(ipa)
                         + " is read-only");
             }
-            if (!slot.memory.canHoldTags()) {
+            if (!write && buffer.isReadOnly()) {
+                // The kernel's copy_to_user into a read-only mapping fails on the page's first tag byte.
+                return fail(done, Errno.EFAULT, "the tag buffer is read-only; FROM_GUEST writes into it");
+            }
+            if (write && !slot.memory.canHoldTags()) {
+                // The kernel would store tags into such a page; the emulator keeps no tag storage for it, so it refuses.
                 return fail(done, Errno.EFAULT, "memslot " + slot.id + " is backed by memory that cannot hold tags");
             }
             long offset = slot.hostOffset(ipa);
@@ -125,6 +130,11 @@ final class MteTagCopy {
      */
     private static void copyFromGuest(HostMemory memory, long offset, int pages, ByteBuffer buffer, int index, int bytes,
                                       int tagsPerPage) {
+        if (!memory.canHoldTags()) {
+            // Memory without VM_MTE_ALLOWED (a slot made before MTE was enabled) is never page_mte_tagged.
+            zero(buffer, index, bytes);
+            return;
+        }
         ByteBuffer tags = memory.tagChunk(offset);
         int tagIndex = HostMemory.tagIndexInChunk(offset);
         int pageShift = memory.pageSize().shift();
