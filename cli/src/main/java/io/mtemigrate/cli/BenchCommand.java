@@ -16,7 +16,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measures migration bandwidth, downtime and convergence on loopback, next to the raw limit"
-                + " measured in the same run: a plain Netty transfer of the same bytes over the same channels, and a"
+                + " measured in the same run: a raw transfer of the same number of bytes out of the same guest memory"
+                + " (blocking sockets, one read of each batch, gathering writes straight from the mapping, reads"
+                + " straight into a committed mapping; over the case's channels or one, whichever is faster), and a"
                 + " memory copy.",
                 "Cases: idle guests with random, allocator-like and zero memory, and a live guest dirtying memory.",
                 "cpu/GB and raw/GB: the process's CPU time per GB on the wire, for the migration (both sides, the"

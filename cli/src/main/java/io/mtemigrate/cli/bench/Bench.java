@@ -1,8 +1,11 @@
 package io.mtemigrate.cli.bench;
 
+import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.UserMemoryRegion;
 import io.mtemigrate.vmsim.guest.Workload;
 import io.mtemigrate.vmsim.machine.Fill;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -46,7 +49,7 @@ public final class Bench {
         }
     }
 
-    public Results run(List<String> sweeps) throws InterruptedException {
+    public Results run(List<String> sweeps) throws Exception {
         List<BenchCase> plan = new ArrayList<>();
         PageSize ps = PageSize.SIZE_4K;
         plan.add(BenchCase.idle("idle random", ram, ps, Fill.RANDOM, channels));
@@ -86,21 +89,27 @@ public final class Bench {
         long warmUp = Math.min(ram, quick ? 64L << 20 : 1L << 30);
         for (int i = 0; i < (quick ? 1 : 3); i++) {
             say.accept("warm-up: run %d", new Object[] {i + 1});
-            BenchRunner.run(BenchCase.idle("warm-up", warmUp, ps, Fill.RANDOM, channels));
-            RawTransfer.netty(warmUp, channels, RawTransfer.IN_FLIGHT);
+            BenchRunner.run(BenchCase.idle("warm-up", warmUp, ps, Fill.RANDOM, channels),
+                    (source, run) -> RawTransfer.run(guestMemory(source), warmUp, channels));
         }
         List<CaseResult> results = new ArrayList<>();
         for (BenchCase benchCase : plan) {
             List<BenchRun> runs = new ArrayList<>();
+            RawTransfer.Result[] rawOfFirst = new RawTransfer.Result[1];
             for (int i = 0; i < repeat; i++) {
                 say.accept("%s: run %d of %d", new Object[] {benchCase.name(), i + 1, repeat});
-                runs.add(BenchRunner.run(benchCase));
+                // The raw transfer moves as many bytes as the first run put on the wire, out of that run's guest.
+                runs.add(BenchRunner.run(benchCase, i > 0 ? BenchRunner.Afterwards.NOTHING : (source, run) ->
+                        rawOfFirst[0] = RawTransfer.run(guestMemory(source),
+                                Math.max(run.report().getBytesOnWire(), 1 << 20), benchCase.channels())));
             }
-            long wireBytes = runs.get(0).report().getBytesOnWire();
-            RawTransfer.Result raw = RawTransfer.netty(Math.max(wireBytes, 1 << 20), benchCase.channels(),
-                    RawTransfer.IN_FLIGHT);
-            results.add(new CaseResult(benchCase, runs, raw.bytesPerSecond() / 1e6, raw.cpuSecondsPerGB()));
+            RawTransfer.Result raw = rawOfFirst[0];
+            results.add(new CaseResult(benchCase, runs, raw.bytesPerSecond() / 1e6, raw.cpuSecondsPerGB(), raw.channels()));
         }
         return new Results(results, RawTransfer.memoryCopy(ram) / 1e6);
+    }
+
+    private static List<HostMemory> guestMemory(SimulatedMachine machine) {
+        return machine.vm().memslots().stream().map(UserMemoryRegion::memory).toList();
     }
 }

@@ -50,11 +50,11 @@ final class BenchOutput {
             json.append(String.format(Locale.ROOT, "    {\"name\": \"%s\", \"rawMBps\": %.1f, \"wireMBps\": %.1f, "
                             + "\"ratioToRaw\": %.3f, \"medianTotalTimeMs\": %.0f, \"medianDowntimeMs\": %.0f, "
                             + "\"medianPeakMemoryBytes\": %.0f, \"cpuSecondsPerGB\": %s, \"rawCpuSecondsPerGB\": %s, "
-                            + "\"runs\": [",
+                            + "\"rawChannels\": %d, \"runs\": [",
                     r.benchCase().name(), r.rawMBps(), r.wireMBps(), r.ratioToRaw(),
                     r.median(x -> x.report().getTotalTimeMs()), r.median(x -> x.report().getDowntimeMs()),
                     r.median(BenchRun::peakMemoryBytes), ProcessCpu.json(r.cpuSecondsPerGB()),
-                    ProcessCpu.json(r.rawCpuSecondsPerGB())));
+                    ProcessCpu.json(r.rawCpuSecondsPerGB()), r.rawChannels()));
             for (int j = 0; j < r.runs().size(); j++) {
                 BenchRun run = r.runs().get(j);
                 json.append(j == 0 ? "\n" : ",\n").append(ReportJson.print(run.report().toBuilder()
