@@ -19,33 +19,46 @@ public final class Bench {
     private final int repeat;
     private final long dirtyRate;
     private final boolean quick;
+    private final boolean freshPair;
     private final BiConsumer<String, Object[]> say;
 
-    public Bench(long ram, int channels, int repeat, long dirtyRate, boolean quick, BiConsumer<String, Object[]> say) {
+    /** @param freshPair also migrate between two new processes of this CLI (the JIT's share) */
+    public Bench(long ram, int channels, int repeat, long dirtyRate, boolean quick, boolean freshPair,
+                 BiConsumer<String, Object[]> say) {
         this.ram = ram;
         this.channels = channels;
         this.repeat = repeat;
         this.dirtyRate = dirtyRate;
         this.quick = quick;
+        this.freshPair = freshPair;
         this.say = say;
     }
 
-    /** All figures of a bench run. */
-    public record Results(List<CaseResult> cases, double memcpyMBps) {
+    /**
+     * All figures of a bench run.
+     *
+     * @param freshPair the migration between new processes, null when it was not asked for
+     */
+    public record Results(List<CaseResult> cases, double memcpyMBps, Iperf.Result iperf, FreshPair.Result freshPair) {
         public void printTable(PrintStream out) {
-            BenchOutput.table(cases, memcpyMBps, out);
+            BenchOutput.table(this, out);
         }
 
         public String json() {
-            return BenchOutput.json(cases, memcpyMBps);
+            return BenchOutput.json(this);
         }
 
         public String html() {
-            return BenchOutput.html(cases, memcpyMBps);
+            return BenchOutput.html(this);
         }
 
         public boolean allCompleted() {
-            return cases.stream().allMatch(CaseResult::allCompleted);
+            return cases.stream().allMatch(CaseResult::allCompleted) && (freshPair == null || freshPair.completed());
+        }
+
+        /** The warm case the fresh pair repeats: same guest, same bytes, same channels. */
+        CaseResult freshPairReference() {
+            return cases.getFirst();
         }
     }
 
@@ -106,7 +119,15 @@ public final class Bench {
             RawTransfer.Result raw = rawOfFirst[0];
             results.add(new CaseResult(benchCase, runs, raw.bytesPerSecond() / 1e6, raw.cpuSecondsPerGB(), raw.channels()));
         }
-        return new Results(results, RawTransfer.memoryCopy(ram) / 1e6);
+        FreshPair.Result fresh = null;
+        if (freshPair) {
+            say.accept("idle random between fresh processes: one run", new Object[0]);
+            fresh = FreshPair.forRam(ram).run(ram, channels);
+        }
+        int iperfSeconds = quick ? 1 : 5;
+        say.accept("iperf3 -N for %d s", new Object[] {iperfSeconds});
+        Iperf.Result iperf = new Iperf("iperf3").run(channels, iperfSeconds);
+        return new Results(results, RawTransfer.memoryCopy(ram) / 1e6, iperf, fresh);
     }
 
     private static List<HostMemory> guestMemory(SimulatedMachine machine) {
