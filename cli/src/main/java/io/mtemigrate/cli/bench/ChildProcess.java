@@ -105,6 +105,11 @@ final class ChildProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Gives the process up to {@code timeout} to exit; true when it did. */
+    boolean exitsWithin(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }
