@@ -16,9 +16,14 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measures migration bandwidth, downtime and convergence on loopback, next to the raw limit"
-                + " measured in the same run: a plain Netty transfer of the same bytes over the same channels, and a"
+                + " measured in the same run: a raw transfer of the same number of bytes out of the same guest memory"
+                + " (blocking sockets, one read of each batch, gathering writes straight from the mapping, reads"
+                + " straight into a committed mapping; over the case's channels or one, whichever is faster), and a"
                 + " memory copy.",
-                "Cases: idle guests with random, allocator-like and zero memory, and a live guest dirtying memory.",
+                "Cases: idle guests with random, allocator-like and zero memory, and a live guest dirtying memory;"
+                        + " then the idle random guest once more between two new processes of this command (target"
+                        + " --once --prealloc and source), which shows the share of JIT warm-up and process start;"
+                        + " and iperf3 -N on loopback when iperf3 is installed.",
                 "cpu/GB and raw/GB: the process's CPU time per GB on the wire, for the migration (both sides, the"
                         + " guest's vCPUs, the verifying digest) and for the raw transfer; for idle guests their"
                         + " quotient bounds the ratio when both saturate the same cores.",
@@ -48,6 +53,9 @@ final class BenchCommand implements Callable<Integer> {
             description = "Also sweep: dirty-rate, ram, channels, page-size (comma-separated).")
     List<String> sweeps = List.of();
 
+    @Option(names = "--no-fresh-pair", description = "Skip the migration between two new processes.")
+    boolean noFreshPair;
+
     @Option(names = "--html", paramLabel = "FILE", description = "Write a self-contained page with charts.")
     Path html;
 
@@ -69,7 +77,8 @@ final class BenchCommand implements Callable<Integer> {
         if (size % PageSize.SIZE_64K.bytes() != 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--ram must be a multiple of 64K for the bench");
         }
-        Bench bench = new Bench(size, channels, quick ? 1 : repeat, dirtyRate, quick, new Console(output)::say);
+        Bench bench = new Bench(size, channels, quick ? 1 : repeat, dirtyRate, quick, !noFreshPair,
+                new Console(output)::say);
         Bench.Results results = bench.run(sweeps);
         if (!output.quiet) {
             results.printTable(System.out);

@@ -29,8 +29,12 @@ class BenchSmokeTest {
             assertTrue(cpu.group(2).equals("null") || Double.parseDouble(cpu.group(2)) > 0, cpu.group());
             reported++;
         }
-        assertEquals(2 * countOf(results, "\"ratioToRaw\""), reported, "each case reports its CPU and the raw transfer's");
+        assertEquals(2 * countOf(results, "\"medianTotalTimeMs\""), reported, "each case reports its CPU and the raw transfer's");
         assertTrue(Files.readString(html).contains("<svg"), "the page has charts");
+        assertTrue(run.out().contains("idle random, fresh pair"), run.out());
+        assertTrue(results.contains("\"freshPair\": {\"name\": \"idle random, fresh pair\", \"completed\": true"), results);
+        assertTrue(results.contains("\"iperf3\": {\"mbps\": "), results);
+        assertTrue(run.out().contains("iperf3 -N"), run.out());
     }
 
     private static int countOf(String text, String part) {

@@ -1,8 +1,11 @@
 package io.mtemigrate.cli.bench;
 
+import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.UserMemoryRegion;
 import io.mtemigrate.vmsim.guest.Workload;
 import io.mtemigrate.vmsim.machine.Fill;
+import io.mtemigrate.vmsim.machine.SimulatedMachine;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -16,37 +19,50 @@ public final class Bench {
     private final int repeat;
     private final long dirtyRate;
     private final boolean quick;
+    private final boolean freshPair;
     private final BiConsumer<String, Object[]> say;
 
-    public Bench(long ram, int channels, int repeat, long dirtyRate, boolean quick, BiConsumer<String, Object[]> say) {
+    /** @param freshPair also migrate between two new processes of this CLI (the JIT's share) */
+    public Bench(long ram, int channels, int repeat, long dirtyRate, boolean quick, boolean freshPair,
+                 BiConsumer<String, Object[]> say) {
         this.ram = ram;
         this.channels = channels;
         this.repeat = repeat;
         this.dirtyRate = dirtyRate;
         this.quick = quick;
+        this.freshPair = freshPair;
         this.say = say;
     }
 
-    /** All figures of a bench run. */
-    public record Results(List<CaseResult> cases, double memcpyMBps) {
+    /**
+     * All figures of a bench run.
+     *
+     * @param freshPair the migration between new processes, null when it was not asked for
+     */
+    public record Results(List<CaseResult> cases, double memcpyMBps, Iperf.Result iperf, FreshPair.Result freshPair) {
         public void printTable(PrintStream out) {
-            BenchOutput.table(cases, memcpyMBps, out);
+            BenchOutput.table(this, out);
         }
 
         public String json() {
-            return BenchOutput.json(cases, memcpyMBps);
+            return BenchOutput.json(this);
         }
 
         public String html() {
-            return BenchOutput.html(cases, memcpyMBps);
+            return BenchOutput.html(this);
         }
 
         public boolean allCompleted() {
-            return cases.stream().allMatch(CaseResult::allCompleted);
+            return cases.stream().allMatch(CaseResult::allCompleted) && (freshPair == null || freshPair.completed());
+        }
+
+        /** The warm case the fresh pair repeats: same guest, same bytes, same channels. */
+        CaseResult freshPairReference() {
+            return cases.getFirst();
         }
     }
 
-    public Results run(List<String> sweeps) throws InterruptedException {
+    public Results run(List<String> sweeps) throws Exception {
         List<BenchCase> plan = new ArrayList<>();
         PageSize ps = PageSize.SIZE_4K;
         plan.add(BenchCase.idle("idle random", ram, ps, Fill.RANDOM, channels));
@@ -86,21 +102,35 @@ public final class Bench {
         long warmUp = Math.min(ram, quick ? 64L << 20 : 1L << 30);
         for (int i = 0; i < (quick ? 1 : 3); i++) {
             say.accept("warm-up: run %d", new Object[] {i + 1});
-            BenchRunner.run(BenchCase.idle("warm-up", warmUp, ps, Fill.RANDOM, channels));
-            RawTransfer.netty(warmUp, channels, RawTransfer.IN_FLIGHT);
+            BenchRunner.run(BenchCase.idle("warm-up", warmUp, ps, Fill.RANDOM, channels),
+                    (source, run) -> RawTransfer.run(guestMemory(source), warmUp, channels));
         }
         List<CaseResult> results = new ArrayList<>();
         for (BenchCase benchCase : plan) {
             List<BenchRun> runs = new ArrayList<>();
+            RawTransfer.Result[] rawOfFirst = new RawTransfer.Result[1];
             for (int i = 0; i < repeat; i++) {
                 say.accept("%s: run %d of %d", new Object[] {benchCase.name(), i + 1, repeat});
-                runs.add(BenchRunner.run(benchCase));
+                // The raw transfer moves as many bytes as the first run put on the wire, out of that run's guest.
+                runs.add(BenchRunner.run(benchCase, i > 0 ? BenchRunner.Afterwards.NOTHING : (source, run) ->
+                        rawOfFirst[0] = RawTransfer.run(guestMemory(source),
+                                Math.max(run.report().getBytesOnWire(), 1 << 20), benchCase.channels())));
             }
-            long wireBytes = runs.get(0).report().getBytesOnWire();
-            RawTransfer.Result raw = RawTransfer.netty(Math.max(wireBytes, 1 << 20), benchCase.channels(),
-                    RawTransfer.IN_FLIGHT);
-            results.add(new CaseResult(benchCase, runs, raw.bytesPerSecond() / 1e6, raw.cpuSecondsPerGB()));
+            RawTransfer.Result raw = rawOfFirst[0];
+            results.add(new CaseResult(benchCase, runs, raw.bytesPerSecond() / 1e6, raw.cpuSecondsPerGB(), raw.channels()));
         }
-        return new Results(results, RawTransfer.memoryCopy(ram) / 1e6);
+        FreshPair.Result fresh = null;
+        if (freshPair) {
+            say.accept("idle random between fresh processes: one run", new Object[0]);
+            fresh = FreshPair.forRam(ram).run(ram, channels);
+        }
+        int iperfSeconds = quick ? 1 : 5;
+        say.accept("iperf3 -N for %d s", new Object[] {iperfSeconds});
+        Iperf.Result iperf = new Iperf("iperf3").run(channels, iperfSeconds);
+        return new Results(results, RawTransfer.memoryCopy(ram) / 1e6, iperf, fresh);
+    }
+
+    private static List<HostMemory> guestMemory(SimulatedMachine machine) {
+        return machine.vm().memslots().stream().map(UserMemoryRegion::memory).toList();
     }
 }

@@ -15,36 +15,66 @@ import java.util.List;
 
 /** Runs one benchmark case once: a fresh target (memory preallocated) and source, a migration, its figures. */
 final class BenchRunner {
+    /** What to do with the source after its migration, once the target is gone and while its memory is mapped. */
+    @FunctionalInterface
+    interface Afterwards {
+        Afterwards NOTHING = (source, run) -> {
+        };
+
+        void accept(SimulatedMachine source, BenchRun run) throws Exception;
+    }
+
     private BenchRunner() {
     }
 
-    static BenchRun run(BenchCase benchCase) throws InterruptedException {
+    static BenchRun run(BenchCase benchCase) throws Exception {
+        return run(benchCase, Afterwards.NOTHING);
+    }
+
+    static BenchRun run(BenchCase benchCase, Afterwards afterwards) throws Exception {
         TargetConfig targetConfig = TargetConfig.loopback()
                 .withPrealloc(benchCase.spec().ramBytes(), benchCase.spec().pageSize());
-        List<long[]> rounds = new ArrayList<>();
-        try (TargetServer target = TargetServer.start(targetConfig, TargetListener.CLOSE_ON_ARRIVAL);
-             SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), benchCase.spec())) {
-            System.gc();
-            source.start();
-            MigrationConfig config = MigrationConfig.defaults().withChannels(benchCase.channels())
-                    .withAutoConverge(benchCase.autoConverge()).withMaxRounds(40);
-            MigrationReport report;
-            long peak;
-            long cpuNanos;
-            try (MemorySampler sampler = new MemorySampler()) {
-                long baseline = sampler.inUse();
-                int[] lastRound = {-1};
-                long cpuBefore = ProcessCpu.nanos();
-                report = new SourceMigration(source, target.address(), config, p -> {
-                    if (p.phase() != Phase.FIRST_PASS && p.round() != lastRound[0]) {
-                        lastRound[0] = p.round();
-                        rounds.add(new long[] {p.round(), p.bytesSent(), p.dirtyRate(), p.throttle()});
-                    }
-                }).run();
-                cpuNanos = ProcessCpu.nanos() - cpuBefore;
-                peak = Math.max(0, sampler.peak() - baseline);
-            }
-            return new BenchRun(report, target.preallocMillis(), peak, cpuNanos, rounds);
+        TargetServer target = TargetServer.start(targetConfig, TargetListener.CLOSE_ON_ARRIVAL);
+        SimulatedMachine source;
+        try {
+            source = SimulatedMachine.boot(EmulatedKvm.withMte(), benchCase.spec());
+        } catch (RuntimeException | Error e) {
+            target.close();
+            throw e;
         }
+        try (source) {
+            BenchRun run;
+            try (target) {
+                run = migrate(benchCase, source, target);
+            }
+            afterwards.accept(source, run);
+            return run;
+        }
+    }
+
+    private static BenchRun migrate(BenchCase benchCase, SimulatedMachine source, TargetServer target)
+            throws InterruptedException {
+        List<long[]> rounds = new ArrayList<>();
+        System.gc();
+        source.start();
+        MigrationConfig config = MigrationConfig.defaults().withChannels(benchCase.channels())
+                .withAutoConverge(benchCase.autoConverge()).withMaxRounds(40);
+        MigrationReport report;
+        long peak;
+        long cpuNanos;
+        try (MemorySampler sampler = new MemorySampler()) {
+            long baseline = sampler.inUse();
+            int[] lastRound = {-1};
+            long cpuBefore = ProcessCpu.nanos();
+            report = new SourceMigration(source, target.address(), config, p -> {
+                if (p.phase() != Phase.FIRST_PASS && p.round() != lastRound[0]) {
+                    lastRound[0] = p.round();
+                    rounds.add(new long[] {p.round(), p.bytesSent(), p.dirtyRate(), p.throttle()});
+                }
+            }).run();
+            cpuNanos = ProcessCpu.nanos() - cpuBefore;
+            peak = Math.max(0, sampler.peak() - baseline);
+        }
+        return new BenchRun(report, target.preallocMillis(), peak, cpuNanos, rounds);
     }
 }

@@ -8,8 +8,9 @@ import java.util.function.ToDoubleFunction;
  *
  * @param rawCpuSecondsPerGB core-seconds the raw transfer took per GB: with the cores saturated, its ratio to the
  *                           migration's bounds the throughput ratio
+ * @param rawChannels        connections of the raw transfer that gave {@code rawMBps}: the case's or one
  */
-record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps, double rawCpuSecondsPerGB) {
+record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps, double rawCpuSecondsPerGB, int rawChannels) {
     double median(ToDoubleFunction<BenchRun> metric) {
         return medianOf(runs.stream().mapToDouble(metric).sorted().toArray());
     }
@@ -26,7 +27,7 @@ record CaseResult(BenchCase benchCase, List<BenchRun> runs, double rawMBps, doub
         return median(r -> r.report().getThroughputMbps());
     }
 
-    /** Bytes on the wire per second against the raw transfer of the same byte count over the same channels. */
+    /** Bytes on the wire per second against the raw transfer of the same byte count out of the same guest. */
     double ratioToRaw() {
         return rawMBps <= 0 ? 0 : wireMBps() / rawMBps;
     }
