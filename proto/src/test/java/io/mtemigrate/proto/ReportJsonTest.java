@@ -16,7 +16,7 @@ class ReportJsonTest {
             "status", "ramBytes", "pageSize", "vcpus", "rounds", "totalTimeMs", "downtimeMs",
             "bytesOnWire", "pageDataBytes", "tagBytesOnWire", "pagesSent", "zeroPages",
             "throughputMBps", "sourceDigest", "targetDigest", "tagCheckFaults", "finalDigest",
-            "referenceDigest", "error", "preallocMs");
+            "referenceDigest", "error", "preallocMs", "verifyMs", "roundsWithTornPages");
 
     @Test
     void shouldPrintEveryContractKeyEvenForAnEmptyReport() {
