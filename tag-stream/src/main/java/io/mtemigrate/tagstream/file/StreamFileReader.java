@@ -78,8 +78,10 @@ public final class StreamFileReader {
             }
             int expectedCrc = trailer.getInt(FRAMES_CRC_OFFSET);
             if (replay.crc() != expectedCrc) {
+                // Every frame's own CRC held, and those cover all but page data: the damage is in a page's bytes.
                 throw new StreamFileException(file, trailerAt + FRAMES_CRC_OFFSET, "CRC32C of all frames is 0x"
-                        + Integer.toHexString(replay.crc()) + ", trailer expects 0x" + Integer.toHexString(expectedCrc));
+                        + Integer.toHexString(replay.crc()) + ", trailer expects 0x" + Integer.toHexString(expectedCrc)
+                        + ": page data between byte offsets " + HEADER_LENGTH + " and " + trailerAt + " is damaged");
             }
             return new StreamFileInfo(header.getInt(FORMAT_VERSION_OFFSET), header.getLong(CREATED_OFFSET), frames,
                     trailerAt - HEADER_LENGTH);
