@@ -16,7 +16,12 @@ public final class PageBits {
         return ((long) WORD.getAcquire(words, (int) (page >>> 6)) & (1L << page)) != 0;
     }
 
+    /** Sets the bit; a bit already set costs a plain read, not an atomic write (pages are applied again and again). */
     public void set(long page) {
-        WORD.getAndBitwiseOr(words, (int) (page >>> 6), 1L << page);
+        int word = (int) (page >>> 6);
+        long bit = 1L << page;
+        if (((long) WORD.getAcquire(words, word) & bit) == 0) {
+            WORD.getAndBitwiseOr(words, word, bit);
+        }
     }
 }

@@ -90,16 +90,18 @@ final class PageSender implements AutoCloseable {
             long pages = slotPages(s);
             long page = 0;
             while (page < pages) {
-                long offset = slot.memoryOffset() + page * pageSize;
-                long dataPage = Math.min(pages, (memory.nextData(offset) - slot.memoryOffset()) / pageSize);
-                for (; page < dataPage; page += maxZeroRun) {
-                    sendHoles(s, page, (int) Math.min(maxZeroRun, dataPage - page), round, checkpoint);
+                long dataAt = memory.nextData(slot.memoryOffset() + page * pageSize);
+                // Host pages may be smaller than guest pages: a guest page with any data in it is sent as data.
+                long dataPage = Math.min(pages, (dataAt - slot.memoryOffset()) / pageSize);
+                while (page < dataPage) {
+                    int count = (int) Math.min(maxZeroRun, dataPage - page);
+                    sendHoles(s, page, count, round, checkpoint);
+                    page += count;
                 }
-                page = Math.max(page, dataPage);
                 if (page >= pages) {
                     break;
                 }
-                long holeAt = memory.nextHole(slot.memoryOffset() + page * pageSize) - slot.memoryOffset();
+                long holeAt = memory.nextHole(dataAt) - slot.memoryOffset();
                 long dataEnd = Math.min(pages, (holeAt + pageSize - 1) / pageSize);
                 while (page < dataEnd) {
                     long groupEnd = (page / pagesPerBatch + 1) * pagesPerBatch;
