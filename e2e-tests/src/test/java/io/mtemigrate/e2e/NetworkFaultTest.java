@@ -122,6 +122,7 @@ class NetworkFaultTest {
         SplittableRandom random = new SplittableRandom(1956);
         int failedBeforeResume = 0;
         int healedByResend = 0;
+        int notFlipped = 0;
         try (LoopbackTarget target = new LoopbackTarget(); FaultProxy proxy = new FaultProxy(target.address())) {
             long streamBytes = migrateThrough(target, proxy, LIVE, proxy::passThrough).getBytesOnWire();
             target.awaitArrival().machine().close();
@@ -130,6 +131,10 @@ class NetworkFaultTest {
                 int bit = random.nextInt(8);
                 MigrationReport report = migrateThrough(target, proxy, LIVE, () -> proxy.flipAt(offset, bit));
                 if (!proxy.flipped()) {
+                    // A running guest's stream is shorter some times: this one ended before the offset.
+                    assertEquals("completed", report.getStatus(), report.getError());
+                    target.awaitArrival().machine().close();
+                    notFlipped++;
                     continue;
                 }
                 if (report.getStatus().equals("completed")) {
@@ -150,9 +155,10 @@ class NetworkFaultTest {
             }
         }
         System.out.printf("bit flips into a running guest's stream: %d injected, %d failed before the target resumed,"
-                + " %d fell in pages sent again and the guest ended on its reference%n", FLIPS, failedBeforeResume,
-                healedByResend);
-        assertEquals(FLIPS, failedBeforeResume + healedByResend);
+                + " %d fell in pages sent again and the guest ended on its reference (%d streams ended before"
+                + " their flip)%n", FLIPS - notFlipped, failedBeforeResume, healedByResend, notFlipped);
+        assertEquals(FLIPS - notFlipped, failedBeforeResume + healedByResend);
+        assertTrue(failedBeforeResume > 0 && healedByResend > 0, "both outcomes should occur in a running guest's stream");
     }
 
     private static MigrationReport migrateThrough(LoopbackTarget target, FaultProxy proxy, MachineSpec spec,

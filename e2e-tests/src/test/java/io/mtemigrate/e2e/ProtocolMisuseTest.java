@@ -182,16 +182,11 @@ class ProtocolMisuseTest {
     }
 
     @Test
-    void shouldNotConfirmRoundsToAVersionOneSource() throws Exception {
-        // Version 1 has no RoundReceived: the first answer after a RoundEnd and a Complete is the verdict.
-        try (RawTargetClient client = ready(true, 1)) {
-            VcpuState state = new VcpuState(new long[31], 0, 0, 0, 0, 0, 0,
-                    new io.mtemigrate.vmsim.MteSysRegs(1, 0, 0, 0));
-            client.send(ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(0, state)).build());
-            client.send(ControlMessage.newBuilder().setRoundEnd(io.mtemigrate.proto.RoundEnd.newBuilder().setRound(0)).build());
-            client.send(ControlMessage.newBuilder().setComplete(Complete.newBuilder().setRamTagsDigest(42)).build());
-            ControlMessage first = (ControlMessage) client.next();
-            assertTrue(first.hasError(), "a version-1 source must not receive RoundReceived: " + first);
+    void shouldRefuseAVersionTwoSourceWhoseFramesDiffer() throws Exception {
+        // Version 2 put page data inside each frame's CRC; this framing cannot be its previous version.
+        try (RawTargetClient client = new RawTargetClient(target.address())) {
+            client.send(hello(2, 4096));
+            assertRefused(client, ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION, "accepts [3]");
         }
     }
 

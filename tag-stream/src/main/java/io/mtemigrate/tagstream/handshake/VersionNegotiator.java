@@ -17,6 +17,8 @@ public final class VersionNegotiator {
      * first frame is refused as frame format 1 before this negotiation could run.
      */
     public static final int CURRENT = 3;
+    /** The oldest version frame format 2 carries: a peer of an older one cannot be the previous version. */
+    public static final int OLDEST_IN_THIS_FRAMING = 3;
 
     private final int own;
 
@@ -32,9 +34,9 @@ public final class VersionNegotiator {
         this.own = ownVersion;
     }
 
-    /** Versions this side speaks, newest first: its own and, if there is one, the previous. */
+    /** Versions this side speaks, newest first: its own and, if it frames the same way, the previous. */
     public List<Integer> acceptedVersions() {
-        return own > 1 ? List.of(own, own - 1) : List.of(own);
+        return own > 1 && own - 1 >= Math.min(own, OLDEST_IN_THIS_FRAMING) ? List.of(own, own - 1) : List.of(own);
     }
 
     /**
