@@ -58,7 +58,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -171,9 +170,7 @@ class DecoderFuzzTest {
         Arrays.fill(f, PageBatchLayout.PAGE_FLAGS_OFFSET, PageBatchLayout.PAGE_FLAGS_OFFSET + pages,
                 (byte) (TagKind.PACKED.code() << PageBatchLayout.TAG_KIND_SHIFT));
         System.arraycopy(wireTags, 0, f, PageBatchLayout.HEADER_LENGTH + pages, wireTags.length);
-        CRC32C crc = new CRC32C();
-        crc.update(f, 0, length - FrameLayout.CRC_LENGTH);
-        setLE(f, length - FrameLayout.CRC_LENGTH, 4, (int) crc.getValue());
+        TestFrames.seal(f, length); // no raw pages: the frame ends with its CRC
 
         WatchingAllocator allocator = new WatchingAllocator();
         allocator.start(TIGHT);
@@ -194,6 +191,7 @@ class DecoderFuzzTest {
     /** The fuzzer is only worth something if mutated, re-sealed frames get past the CRC to the structure. */
     private static void assertReachedTheChecksBehindTheCrc(Stats stats) {
         for (String reason : List.of("CRC32C mismatch", "frame length out of range", "section lengths vs frame length",
+                "payload vs raw pages", "inline data length",
                 "page flags", "tags of a page malformed", "control message not protobuf", "page count out of range",
                 "page size shift", "truncated stream", "zstd page corrupt (on apply)", "zstd tag section corrupt",
                 "tag section length")) {
@@ -686,14 +684,21 @@ class DecoderFuzzTest {
             }
             int reseal = random.nextInt(100);
             if (reseal < 65) {
-                // The CRC where the decoder will look for it: at the claimed end, or at the real one.
+                // The CRC where the decoder will look for it: a page batch's at the end of its checked part (as
+                // its edited header gives it, ahead of the payload); a control frame's at the claimed end; or at
+                // the real end.
+                long checked = f.length > FrameLayout.TYPE_OFFSET && f[FrameLayout.TYPE_OFFSET] == FrameLayout.TYPE_PAGE_BATCH
+                        ? TestFrames.checkedLength(f) : -1;
                 int claimed = f.length >= 4 ? getIntLE(f, FrameLayout.LENGTH_OFFSET) : -1;
-                int end = lengthEdited && claimed >= FrameLayout.MIN_FRAME_LENGTH && claimed <= f.length && reseal < 50
-                        ? claimed : f.length;
+                int end;
+                if (checked >= FrameLayout.MIN_FRAME_LENGTH && checked <= f.length && reseal < 55) {
+                    end = (int) checked;
+                } else {
+                    end = lengthEdited && claimed >= FrameLayout.MIN_FRAME_LENGTH && claimed <= f.length && reseal < 50
+                            ? claimed : f.length;
+                }
                 if (end >= FrameLayout.CRC_LENGTH) {
-                    CRC32C crc = new CRC32C();
-                    crc.update(f, 0, end - FrameLayout.CRC_LENGTH);
-                    setLE(f, end - FrameLayout.CRC_LENGTH, 4, (int) crc.getValue());
+                    TestFrames.seal(f, end);
                     description.append(", re-sealed at ").append(end);
                 }
             }
@@ -714,7 +719,7 @@ class DecoderFuzzTest {
                         {PageBatchLayout.PAGE_COUNT_OFFSET, 4}, {PageBatchLayout.ROUND_OFFSET, 8},
                         {PageBatchLayout.FIRST_PAGE_OFFSET, 8}, {PageBatchLayout.PAGE_SHIFT_OFFSET, 1},
                         {PageBatchLayout.BATCH_FLAGS_OFFSET, 1}, {PageBatchLayout.BATCH_RESERVED_OFFSET, 2},
-                        {PageBatchLayout.DATA_LENGTH_OFFSET, 4}, {PageBatchLayout.TAG_LENGTH_OFFSET, 4},
+                        {PageBatchLayout.INLINE_LENGTH_OFFSET, 4}, {PageBatchLayout.TAG_LENGTH_OFFSET, 4},
                         {PageBatchLayout.TAG_RAW_LENGTH_OFFSET, 4}, {PageBatchLayout.PAGE_FLAGS_OFFSET, 1}}
                     : new int[][] {{FrameLayout.TYPE_OFFSET, 1}, {FrameLayout.VERSION_OFFSET, 1},
                         {FrameLayout.RESERVED_OFFSET, 2}, {FrameLayout.PREFIX_LENGTH, 1}, {FrameLayout.PREFIX_LENGTH + 1, 1}};
@@ -771,20 +776,26 @@ class DecoderFuzzTest {
                     : type < 9 ? FrameLayout.TYPE_PAGE_BATCH : random.nextInt(256));
             f[FrameLayout.VERSION_OFFSET] = (byte) (random.nextInt(20) == 0 ? random.nextInt(256) : FrameLayout.VERSION);
             setLE(f, FrameLayout.RESERVED_OFFSET, 2, random.nextInt(20) == 0 ? random.nextInt(65536) : 0);
+            int end = f.length;
+            int pages = 1 + random.nextInt(8);
             if (f[FrameLayout.TYPE_OFFSET] == FrameLayout.TYPE_PAGE_BATCH
-                    && f.length >= PageBatchLayout.HEADER_LENGTH + FrameLayout.CRC_LENGTH && random.nextBoolean()) {
-                // A believable header over random sections.
-                setLE(f, PageBatchLayout.PAGE_COUNT_OFFSET, 4, 1 + random.nextInt(8));
+                    && f.length >= PageBatchLayout.HEADER_LENGTH + pages + FrameLayout.CRC_LENGTH && random.nextBoolean()) {
+                // A believable header over random sections that fit the frame, the rest of it a payload.
+                setLE(f, PageBatchLayout.PAGE_COUNT_OFFSET, 4, pages);
                 f[PageBatchLayout.PAGE_SHIFT_OFFSET] = (byte) (12 + 2 * random.nextInt(3));
                 f[PageBatchLayout.BATCH_FLAGS_OFFSET] = (byte) random.nextInt(2);
                 setLE(f, PageBatchLayout.BATCH_RESERVED_OFFSET, 2, 0);
                 f[PageBatchLayout.SLOT_OFFSET + 3] &= 0x7F;
                 f[PageBatchLayout.ROUND_OFFSET + 7] &= 0x7F;
                 f[PageBatchLayout.FIRST_PAGE_OFFSET + 7] &= 0x7F;
+                int room = f.length - PageBatchLayout.HEADER_LENGTH - pages - FrameLayout.CRC_LENGTH;
+                int inline = random.nextInt(room + 1);
+                int tags = random.nextInt(room - inline + 1);
+                setLE(f, PageBatchLayout.INLINE_LENGTH_OFFSET, 4, inline);
+                setLE(f, PageBatchLayout.TAG_LENGTH_OFFSET, 4, tags);
+                end = (int) TestFrames.checkedLength(f);
             }
-            CRC32C crc = new CRC32C();
-            crc.update(f, 0, f.length - FrameLayout.CRC_LENGTH);
-            setLE(f, f.length - FrameLayout.CRC_LENGTH, 4, (int) crc.getValue());
+            TestFrames.seal(f, end);
             return f;
         }
 
@@ -896,17 +907,19 @@ class DecoderFuzzTest {
                     : 1 + random.nextInt(16);
             int budget = Math.min(MAX_INPUT_BYTES, limits.maxFrameBytes()) - PageBatchLayout.HEADER_LENGTH - n - 64;
             ByteBuf data = ALLOC.heapBuffer();
+            ByteBuf payload = ALLOC.heapBuffer();
             ByteBuf tags = ALLOC.heapBuffer();
             try {
                 byte[] flags = new byte[n];
                 boolean mostlyZero = n > 16;
                 for (int p = 0; p < n; p++) {
                     int dataKind = mostlyZero && random.nextInt(50) != 0 ? PageBatchLayout.DATA_ZERO : random.nextInt(3);
-                    if (dataKind == PageBatchLayout.DATA_RAW && data.readableBytes() + size.bytes() <= budget) {
+                    int used = data.readableBytes() + payload.readableBytes();
+                    if (dataKind == PageBatchLayout.DATA_RAW && used + size.bytes() <= budget) {
                         byte[] page = new byte[size.bytes()];
                         fillPage(random, page, 0, page.length);
-                        data.writeBytes(page);
-                    } else if (dataKind == PageBatchLayout.DATA_ZSTD && data.readableBytes() + size.bytes() <= budget) {
+                        payload.writeBytes(page);
+                    } else if (dataKind == PageBatchLayout.DATA_ZSTD && used + size.bytes() <= budget) {
                         byte[] compressed;
                         if (random.nextBoolean()) {
                             byte[] page = new byte[size.bytes()];
@@ -972,8 +985,9 @@ class DecoderFuzzTest {
                                 : random.nextLong(most + 1));
                     }
                 }
-                int frameLength = PageBatchLayout.HEADER_LENGTH + n + data.readableBytes() + tagWire.length
+                int checked = PageBatchLayout.HEADER_LENGTH + n + data.readableBytes() + tagWire.length
                         + FrameLayout.CRC_LENGTH;
+                int frameLength = checked + payload.readableBytes();
                 byte[] f = new byte[frameLength];
                 setLE(f, FrameLayout.LENGTH_OFFSET, 4, frameLength);
                 f[FrameLayout.TYPE_OFFSET] = FrameLayout.TYPE_PAGE_BATCH;
@@ -984,18 +998,18 @@ class DecoderFuzzTest {
                 setLE(f, PageBatchLayout.FIRST_PAGE_OFFSET, 8, random.nextLong(1L << 50));
                 f[PageBatchLayout.PAGE_SHIFT_OFFSET] = (byte) shift;
                 f[PageBatchLayout.BATCH_FLAGS_OFFSET] = (byte) batchFlags;
-                setLE(f, PageBatchLayout.DATA_LENGTH_OFFSET, 4, data.readableBytes());
+                setLE(f, PageBatchLayout.INLINE_LENGTH_OFFSET, 4, data.readableBytes());
                 setLE(f, PageBatchLayout.TAG_LENGTH_OFFSET, 4, tagWire.length);
                 setLE(f, PageBatchLayout.TAG_RAW_LENGTH_OFFSET, 4, tagRaw);
                 System.arraycopy(flags, 0, f, PageBatchLayout.PAGE_FLAGS_OFFSET, n);
                 data.getBytes(0, f, PageBatchLayout.HEADER_LENGTH + n, data.readableBytes());
                 System.arraycopy(tagWire, 0, f, PageBatchLayout.HEADER_LENGTH + n + data.readableBytes(), tagWire.length);
-                CRC32C crc = new CRC32C();
-                crc.update(f, 0, frameLength - FrameLayout.CRC_LENGTH);
-                setLE(f, frameLength - FrameLayout.CRC_LENGTH, 4, (int) crc.getValue());
+                TestFrames.seal(f, checked);
+                payload.getBytes(0, f, checked, payload.readableBytes());
                 return f;
             } finally {
                 data.release();
+                payload.release();
                 tags.release();
             }
         }
@@ -1134,8 +1148,9 @@ class DecoderFuzzTest {
         {" claims ", "zstd page length"},
         {" has flags 0x", "page flags"},
         {" has data kind ", "page data kind"},
-        {"runs past the data section", "page data past its section"},
-        {"data section holds", "data section length"},
+        {"runs past the inline data", "page data past its section"},
+        {"inline data holds", "inline data length"},
+        {"the flags give ", "payload vs raw pages"},
         {"tags of page", "tags of a page malformed"},
         {"tag section holds", "tag section length"},
     };
