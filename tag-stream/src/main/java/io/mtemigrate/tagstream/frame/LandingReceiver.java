@@ -156,7 +156,9 @@ public final class LandingReceiver extends ChannelInboundHandlerAdapter {
                 if (type == TYPE_CONTROL) {
                     enter(Stage.CONTROL, (int) frameLength);
                 } else {
-                    enter(Stage.BATCH_HEADER, PageBatchLayout.HEADER_LENGTH);
+                    // Never past the frame: one too short for its header is refused as FrameDecoder refuses it,
+                    // without waiting for bytes of the next frame, which may never come.
+                    enter(Stage.BATCH_HEADER, (int) Math.min(PageBatchLayout.HEADER_LENGTH, frameLength));
                 }
             }
             case CONTROL -> {
