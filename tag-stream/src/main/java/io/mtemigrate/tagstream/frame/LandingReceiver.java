@@ -98,7 +98,9 @@ public final class LandingReceiver extends ChannelInboundHandlerAdapter {
             return landing;
         }
         int have = pending == null ? 0 : pending.readableBytes();
-        if (afterLargePayload) {
+        // After a refusal the stage's bytes may all be in: a buffer with no room would make the channel read 0
+        // bytes and try again at once, for ever.
+        if (afterLargePayload && !failed) {
             // The header of the batch that probably follows, not a byte of its payload.
             int want = Math.max(stageBytes, stage == Stage.PREFIX ? PageBatchLayout.HEADER_LENGTH : 0) - have;
             return alloc.directBuffer(want, want);

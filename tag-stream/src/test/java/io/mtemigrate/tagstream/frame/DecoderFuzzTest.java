@@ -3,6 +3,7 @@ package io.mtemigrate.tagstream.frame;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,8 +47,17 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ResourceLeakDetector;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -128,7 +138,7 @@ class DecoderFuzzTest {
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.SIMPLE);
         try {
             Stats stats = assertTimeoutPreemptively(Duration.ofSeconds(120 + inputs / 500),
-                    () -> new Fuzzer(seed).run(only == null ? 0 : only, only == null ? inputs : only + 1));
+                    () -> runFuzzer(seed, only == null ? 0 : only, only == null ? inputs : only + 1));
             stats.print("volume run, seed " + seed);
             if (only == null && inputs >= 10_000) {
                 assertReachedTheChecksBehindTheCrc(stats);
@@ -143,7 +153,7 @@ class DecoderFuzzTest {
         long seed = Long.getLong("fuzz.seed", DEFAULT_SEED) ^ 0x5DEECE66DL;
         assertEquals(ResourceLeakDetector.Level.PARANOID, ResourceLeakDetector.getLevel());
         Stats stats = assertTimeoutPreemptively(Duration.ofSeconds(120),
-                () -> new Fuzzer(seed).run(0, PARANOID_INPUTS));
+                () -> runFuzzer(seed, 0, PARANOID_INPUTS));
         stats.print("paranoid run, seed " + seed);
         assertEquals(PARANOID_INPUTS, stats.inputs);
     }
@@ -188,6 +198,12 @@ class DecoderFuzzTest {
         allocator.checkFinished();
     }
 
+    private static Stats runFuzzer(long seed, int from, int to) throws IOException {
+        try (Fuzzer fuzzer = new Fuzzer(seed)) {
+            return fuzzer.run(from, to);
+        }
+    }
+
     /** The fuzzer is only worth something if mutated, re-sealed frames get past the CRC to the structure. */
     private static void assertReachedTheChecksBehindTheCrc(Stats stats) {
         for (String reason : List.of("CRC32C mismatch", "frame length out of range", "section lengths vs frame length",
@@ -202,6 +218,11 @@ class DecoderFuzzTest {
             assertTrue(stats.byCategory.getOrDefault(category, 0L) > 0, "no input of " + category);
         }
         assertTrue(stats.batchesDecoded > 0 && stats.controlsDecoded > 0, "nothing decoded");
+        assertTrue(stats.batchesLanded > 0 && stats.payloadBytesCompared > 0, "nothing landed");
+        assertTrue(stats.landedThroughReads > 0, "no input landed through the read buffers the receiver hands out");
+        assertTrue(stats.truncatedLandingRefused > 0 && stats.truncatedLandingWaiting > 0,
+                "truncated streams: refused by the landing receiver " + stats.truncatedLandingRefused + ", waited on "
+                        + stats.truncatedLandingWaiting);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -235,6 +256,11 @@ class DecoderFuzzTest {
         long maxDecoderRequest;
         long maxCumulatorRequest;
         long maxInputNanos;
+        long batchesLanded;
+        long payloadBytesCompared;
+        long landedThroughReads;
+        long truncatedLandingRefused;
+        long truncatedLandingWaiting;
         long nanos;
         final Map<Category, Long> byCategory = new TreeMap<>();
         final Map<Category, Long> decodedByCategory = new TreeMap<>();
@@ -249,6 +275,10 @@ class DecoderFuzzTest {
                     controlsDecoded, batchesDecoded, batchesApplied, pagesApplied, chunkedDeliveries));
             out.append(String.format(Locale.ROOT, "  largest allocation asked by the decoder %d bytes, by the"
                     + " cumulator %d bytes%n", maxDecoderRequest, maxCumulatorRequest));
+            out.append(String.format(Locale.ROOT, "  landing receiver agreed on every input: %d batches landed, %d payload"
+                            + " bytes compared, %d inputs through its read buffers; of the truncated streams it refused"
+                            + " %d at the same frame, waited on %d%n", batchesLanded, payloadBytesCompared,
+                    landedThroughReads, truncatedLandingRefused, truncatedLandingWaiting));
             out.append("  inputs by category (decoded):\n");
             byCategory.forEach((c, n) -> out.append(String.format(Locale.ROOT, "    %-26s %9d (%d)%n", c, n,
                     decodedByCategory.getOrDefault(c, 0L))));
@@ -258,7 +288,7 @@ class DecoderFuzzTest {
         }
     }
 
-    static final class Fuzzer {
+    static final class Fuzzer implements AutoCloseable {
 
         private final long seed;
         private final Map<FrameLimits, List<Frame>> pools = new java.util.HashMap<>();
@@ -266,8 +296,11 @@ class DecoderFuzzTest {
         private final ByteBuffer pageScratch = ByteBuffer.allocateDirect(PageSize.SIZE_64K.bytes());
         private ByteBuffer tagScratch = ByteBuffer.allocate(1 << 16);
         private final Stats stats = new Stats();
+        private final WatchingAllocator landingAllocator = new WatchingAllocator();
+        private final LandingZone zone;
 
-        Fuzzer(long seed) {
+        Fuzzer(long seed) throws IOException {
+            this.zone = new LandingZone(ALL_LIMITS);
             this.seed = seed;
             SplittableRandom random = new SplittableRandom(seed);
             for (FrameLimits limits : ALL_LIMITS) {
@@ -352,6 +385,9 @@ class DecoderFuzzTest {
                     refusal = refusal(e);
                 }
                 drain(channel, decoded, limits);
+                agree(decoded, refusal, land(random, input, cuts));
+                // After agree: the landed batches hold the checked parts the receiver allocated.
+                landingAllocator.checkFinished();
                 applyAndCount(input, decoded, refusal);
             } finally {
                 channel.finishAndReleaseAll();
@@ -365,6 +401,176 @@ class DecoderFuzzTest {
             for (ByteBuf buf : handedIn) {
                 assertEquals(0, buf.refCnt(), "a buffer handed to the decoder was not released");
             }
+        }
+
+        @Override
+        public void close() {
+            zone.close();
+        }
+
+        /**
+         * The same input through a {@link LandingReceiver}: in the chunks the decoder got, or (as
+         * through a {@link LandingReadAllocator}) into the read buffers the receiver hands out, landed
+         * payloads included. Returns what came out, each batch with a copy of its landed payload.
+         */
+        private Landing land(SplittableRandom random, Input input, int[] cuts) {
+            byte[] bytes = input.bytes();
+            LandingReceiver receiver = new LandingReceiver(input.limits(), zone);
+            EmbeddedChannel channel = new EmbeddedChannel(receiver, zone.new Snapshots());
+            channel.config().setAllocator(landingAllocator);
+            landingAllocator.start(input.limits());
+            List<Object> out = new ArrayList<>();
+            FrameException refusal = null;
+            boolean done = false;
+            try {
+                if (random.nextBoolean()) {
+                    stats.landedThroughReads++;
+                    for (int at = 0; at < bytes.length; ) {
+                        ByteBuf read = receiver.nextReadBuffer(landingAllocator);
+                        if (read.writableBytes() == 0) {
+                            read.release();
+                            fail("a read buffer without room: a socket read would return 0 bytes and try again for ever");
+                        }
+                        int n = Math.min(read.writableBytes(), bytes.length - at);
+                        if (random.nextInt(3) == 0) {
+                            n = 1 + random.nextInt(n); // a read returns what the socket has
+                        }
+                        read.writeBytes(bytes, at, n);
+                        at += n;
+                        refusal = deliver(channel, read, refusal);
+                        drainLanded(channel, out);
+                    }
+                } else {
+                    for (int c = 0; c + 1 < cuts.length; c++) {
+                        int length = cuts[c + 1] - cuts[c];
+                        ByteBuf chunk = (c & 1) == 0 ? ALLOC.directBuffer(length) : ALLOC.heapBuffer(length);
+                        refusal = deliver(channel, chunk.writeBytes(bytes, cuts[c], length), refusal);
+                        drainLanded(channel, out);
+                    }
+                }
+                try {
+                    channel.finish();
+                } catch (RuntimeException e) {
+                    throw new AssertionError("the landing receiver failed on close", e);
+                }
+                drainLanded(channel, out);
+                done = true;
+            } finally {
+                channel.finishAndReleaseAll();
+                zone.clean();
+                if (!done) {
+                    releaseLanded(out);
+                }
+            }
+            return new Landing(out, refusal);
+        }
+
+        private static FrameException deliver(EmbeddedChannel channel, ByteBuf buf, FrameException refusal) {
+            try {
+                channel.writeInbound(buf);
+                return refusal;
+            } catch (RuntimeException e) {
+                if (refusal != null) {
+                    throw new AssertionError("a second exception after the refusal " + refusal, e);
+                }
+                return refusal(e);
+            } finally {
+                assertEquals(0, buf.refCnt(), "a buffer handed to the landing receiver was not released");
+            }
+        }
+
+        private static void drainLanded(EmbeddedChannel channel, List<Object> out) {
+            for (Object o; (o = channel.readInbound()) != null; ) {
+                out.add(o);
+            }
+        }
+
+        private static void releaseLanded(List<Object> out) {
+            for (Object o : out) {
+                if (o instanceof Landed landed && landed.batch().refCnt() > 0) {
+                    landed.batch().release();
+                }
+            }
+        }
+
+        /**
+         * Both decoders refuse, at the same frame and with the same message, or both put out the same
+         * frames. The one difference allowed: a stream that ends inside a frame, which FrameDecoder
+         * refuses at its end, while the landing receiver has either refused that frame's checked part
+         * already or still waits for its rest (a closed channel is its owner's business). Releases the
+         * landed batches, not the decoded ones.
+         */
+        private void agree(List<Object> decoded, FrameException refusal, Landing landing) {
+            try {
+                FrameException landingRefusal = landing.refusal();
+                if (refusal == null && landingRefusal != null) {
+                    throw new AssertionError("only the landing receiver refused", landingRefusal);
+                }
+                if (refusal != null) {
+                    boolean truncated = refusal.getMessage().contains("stream ended after");
+                    if (landingRefusal == null) {
+                        if (!truncated) {
+                            throw new AssertionError("only FrameDecoder refused", refusal);
+                        }
+                        stats.truncatedLandingWaiting++;
+                    } else {
+                        assertEquals(refusal.frameIndex(), landingRefusal.frameIndex(), "refused frame");
+                        assertEquals(refusal.streamOffset(), landingRefusal.streamOffset(), "refused frame's offset");
+                        if (truncated) {
+                            stats.truncatedLandingRefused++;
+                        } else {
+                            assertEquals(refusal.getMessage(), landingRefusal.getMessage(), "refusal");
+                        }
+                    }
+                }
+                List<Object> landed = landing.out();
+                assertEquals(decoded.size(), landed.size(), "frames out of FrameDecoder and out of the landing receiver");
+                for (int k = 0; k < decoded.size(); k++) {
+                    Object o = decoded.get(k);
+                    if (o instanceof PageBatch batch) {
+                        sameBatch(batch, assertInstanceOf(Landed.class, landed.get(k), "frame " + k), k);
+                    } else {
+                        assertEquals(o, landed.get(k), "frame " + k);
+                    }
+                }
+            } finally {
+                releaseLanded(landing.out());
+            }
+        }
+
+        private void sameBatch(PageBatch decoded, Landed landed, int k) {
+            PageBatch batch = landed.batch();
+            String frame = "batch " + k + ": ";
+            assertTrue(decoded.hasPayload());
+            assertFalse(batch.hasPayload(), frame + "a landed batch without its payload");
+            assertEquals(decoded.slot(), batch.slot(), frame + "slot");
+            assertEquals(decoded.round(), batch.round(), frame + "round");
+            assertEquals(decoded.firstPage(), batch.firstPage(), frame + "first page");
+            assertEquals(decoded.pageCount(), batch.pageCount(), frame + "page count");
+            assertEquals(decoded.pageSize(), batch.pageSize(), frame + "page size");
+            assertEquals(decoded.frameBytes(), batch.frameBytes(), frame + "frame bytes");
+            assertEquals(decoded.pageDataBytes(), batch.pageDataBytes(), frame + "page data bytes");
+            assertEquals(decoded.tagBytes(), batch.tagBytes(), frame + "tag bytes");
+            int size = decoded.pageSize();
+            MemorySegment payload = MemorySegment.ofArray(landed.payload());
+            MemorySegment page = MemorySegment.ofBuffer(pageScratch).asSlice(0, size);
+            long raw = 0;
+            for (int p = 0; p < decoded.pageCount(); p++) {
+                if (decoded.isDataRaw(p) != batch.isDataRaw(p) || decoded.isDataZero(p) != batch.isDataZero(p)
+                        || decoded.tagKind(p) != batch.tagKind(p)) {
+                    fail(frame + "page " + p + " has other flags");
+                }
+                if (decoded.isDataRaw(p)) {
+                    decoded.copyPageData(p, pageScratch, 0, true);
+                    if (page.mismatch(payload.asSlice(raw * size, size)) >= 0) {
+                        fail(frame + "raw page " + p + " landed other bytes than FrameDecoder's batch holds");
+                    }
+                    raw++;
+                }
+            }
+            assertEquals(raw * size, payload.byteSize(), frame + "landed payload");
+            stats.batchesLanded++;
+            stats.payloadBytesCompared += payload.byteSize();
         }
 
         /** Applies what came out (whatever fails to apply must fail with a FrameException) and counts. */
@@ -1120,6 +1326,114 @@ class DecoderFuzzTest {
                 });
             }
             return s.toString();
+        }
+    }
+
+    /** What a landing receiver put out, and its refusal. */
+    private record Landing(List<Object> out, FrameException refusal) {
+    }
+
+    /** A batch out of a landing receiver and a copy of the payload that landed for it, its raw pages in order. */
+    private record Landed(PageBatch batch, byte[] payload) {
+    }
+
+    /**
+     * The fuzz's guest memory: as large as any batch the limits let through can span (16384 pages of
+     * 64 KiB), but a sparse file's mapping, so only the pages that payloads land in take memory.
+     * Every batch lands at its start; a batch's raw pages are zeroed again once they were copied.
+     */
+    static final class LandingZone implements LandingReceiver.LandingSite, AutoCloseable {
+        private static final MemorySegment ZERO_PAGE = Arena.global().allocate(PageSize.SIZE_64K.bytes());
+        /** A landed batch's other pages are checked to be untouched up to this span. */
+        private static final long CHECKED_SPAN = 4 << 20;
+
+        private final Arena arena = Arena.ofShared();
+        private final MemorySegment memory;
+        private PageBatch asked;
+        /** The raw pages of the batch asked for, as (offset, length) runs: taken when asked, it may be released since. */
+        private final List<long[]> dirty = new ArrayList<>();
+
+        LandingZone(List<FrameLimits> limits) throws IOException {
+            long most = limits.stream().mapToLong(FrameLimits::maxPagesPerBatch).max().orElseThrow()
+                    * PageSize.SIZE_64K.bytes();
+            Path file = Files.createTempFile("decoder-fuzz-landing", ".mem");
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    StandardOpenOption.DELETE_ON_CLOSE)) {
+                channel.write(ByteBuffer.allocate(1), most - 1);
+                memory = channel.map(FileChannel.MapMode.READ_WRITE, 0, most, arena);
+            }
+        }
+
+        @Override
+        public MemorySegment destinationOf(PageBatch batch) {
+            if (asked != null) {
+                throw new AssertionError("asked for " + batch + " while " + asked + " has not landed");
+            }
+            assertTrue(batch.rawPages() > 0, "asked for a batch without raw pages");
+            asked = batch;
+            long size = batch.pageSize();
+            for (int p = 0; p < batch.pageCount(); p++) {
+                if (batch.isDataRaw(p)) {
+                    dirty.add(new long[] {p * size, size});
+                }
+            }
+            return memory.asSlice(0, (long) batch.pageCount() * batch.pageSize());
+        }
+
+        /** Zeroes what the batch last asked for may have received (all of it, or part when it never landed). */
+        void clean() {
+            for (long[] run : dirty) {
+                memory.asSlice(run[0], run[1]).fill((byte) 0);
+            }
+            dirty.clear();
+            asked = null;
+        }
+
+        @Override
+        public void close() {
+            arena.close();
+        }
+
+        /** After the receiver: copies each landed batch's raw pages (checking it wrote nothing else) and passes them on. */
+        final class Snapshots extends ChannelInboundHandlerAdapter {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (!(msg instanceof PageBatch batch)) {
+                    ctx.fireChannelRead(msg);
+                    return;
+                }
+                byte[] payload;
+                try {
+                    payload = take(batch);
+                } catch (RuntimeException | java.lang.Error e) {
+                    batch.release();
+                    throw e;
+                }
+                ctx.fireChannelRead(new Landed(batch, payload));
+            }
+        }
+
+        private byte[] take(PageBatch batch) {
+            int raw = batch.rawPages();
+            if (raw == 0) {
+                assertTrue(asked == null, "the site was asked for another batch");
+                return new byte[0];
+            }
+            assertTrue(asked == batch, "the site was not asked for the batch that landed");
+            int size = batch.pageSize();
+            long span = (long) batch.pageCount() * size;
+            byte[] payload = new byte[raw * size];
+            int r = 0;
+            for (int p = 0; p < batch.pageCount(); p++) {
+                MemorySegment page = memory.asSlice((long) p * size, size);
+                if (batch.isDataRaw(p)) {
+                    MemorySegment.copy(page, 0, MemorySegment.ofArray(payload), (long) r++ * size, size);
+                } else if (span <= CHECKED_SPAN && page.mismatch(ZERO_PAGE.asSlice(0, size)) >= 0) {
+                    fail("page " + p + " of " + batch + " is not raw, yet bytes landed in its place");
+                }
+            }
+            clean();
+            return payload;
         }
     }
 
