@@ -196,6 +196,20 @@ class DecoderFuzzTest {
         assertFalse(channel.finishAndReleaseAll());
         assertEquals(0, in.refCnt());
         allocator.checkFinished();
+
+        allocator.start(TIGHT);
+        EmbeddedChannel landing = new EmbeddedChannel(new LandingReceiver(TIGHT, batch -> {
+            throw new AssertionError("a batch without raw pages never asks for memory");
+        }));
+        landing.config().setAllocator(allocator);
+        ByteBuf again = ALLOC.directBuffer(length).writeBytes(f);
+
+        FrameException landingRefusal = assertThrows(FrameException.class, () -> landing.writeInbound(again));
+
+        assertEquals(e.getMessage(), landingRefusal.getMessage());
+        assertFalse(landing.finishAndReleaseAll());
+        assertEquals(0, again.refCnt());
+        allocator.checkFinished();
     }
 
     private static Stats runFuzzer(long seed, int from, int to) throws IOException {

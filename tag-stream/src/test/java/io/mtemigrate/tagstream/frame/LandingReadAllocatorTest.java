@@ -145,6 +145,8 @@ class LandingReadAllocatorTest {
         LandingReceiver receiver = serverReceiver.get();
         long payload = (long) PAGES * PAGE;
         assertEquals(payload, receiver.payloadBytesLanded() + receiver.payloadBytesCopied());
+        System.out.printf("LandingReadAllocatorTest: %d of %d payload bytes read into the landing site, %d copied%n",
+                receiver.payloadBytesLanded(), payload, receiver.payloadBytesCopied());
         assertTrue(receiver.payloadBytesLanded() > payload * 9 / 10, receiver.payloadBytesLanded() + " of " + payload
                 + " payload bytes were read into the landing site itself, " + receiver.payloadBytesCopied()
                 + " copied");
