@@ -82,6 +82,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@link FrameLimits#maxFrameBytes()} (the cumulator, which only holds bytes that really arrived, for
  * no more than twice what arrived).
  *
+ * <p>Every input also goes through a {@link LandingReceiver} (a target's decoder), in the same
+ * chunks or through the read buffers it hands out as a {@link LandingReadAllocator} would, its
+ * payloads landing in a sparse mapped {@link LandingZone}. The two must agree: the same refusal of
+ * the same frame, or the same frames, batches with the same fields and flags and a landed payload
+ * equal to the decoded batch's raw pages. The one allowed difference is a stream that ends inside a
+ * frame, which only FrameDecoder refuses as such. What the receiver asks the channel's allocator for
+ * stays within {@link FrameLimits#maxFrameBytes()} and is released, and it writes nothing where a
+ * page is not raw (checked for batches spanning up to 4 MiB).
+ *
  * <p>Inputs, each at most 1 MiB, each derived from the base seed and its index alone: random byte
  * strings; random bodies sealed with a valid prefix and CRC; valid streams of frames built with
  * {@link PageBatchEncoder} and {@link ControlFrames}, delivered intact; the same frames, and

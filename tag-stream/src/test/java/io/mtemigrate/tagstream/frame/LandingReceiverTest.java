@@ -121,11 +121,11 @@ class LandingReceiverTest {
             }
 
             assertEquals(ROUND_START, channel.readInbound());
-            assertLanded(plain, take(), site.asked(0));
+            assertLanded(plain, take(), site.memory(0));
             assertEquals(ROUND_END, channel.readInbound());
             assertEquals(ROUND_START, channel.readInbound());
-            assertLanded(zstd, take(), site.asked(1));
-            assertLanded(plain, take(), site.asked(2));
+            assertLanded(zstd, take(), site.memory(1));
+            assertLanded(plain, take(), site.memory(2));
             assertEquals(ROUND_END, channel.readInbound());
             assertNull(channel.readInbound());
             assertEquals(7, receiver.frameCount());
@@ -157,9 +157,9 @@ class LandingReceiverTest {
         write(stream, 0, 1000);
         write(stream, 1000, stream.length - 1000);
 
-        assertLanded(run, take(), site.asked(0));
+        assertLanded(run, take(), site.memory(0));
         assertEquals(ROUND_END, channel.readInbound());
-        assertLanded(run, take(), site.asked(1));
+        assertLanded(run, take(), site.memory(1));
         // Without compression pages 2-5 and 8-11 are raw; with it 3 and 9 are compressed.
         assertEquals((8 + 6) * 4096L, receiver.payloadBytesCopied());
         assertEquals(0, receiver.payloadBytesLanded(), "nothing read into the landing buffer");
@@ -424,7 +424,7 @@ class LandingReceiverTest {
             return memory;
         }
 
-        MemorySegment asked(int i) {
+        MemorySegment memory(int i) {
             return given.get(i);
         }
 
