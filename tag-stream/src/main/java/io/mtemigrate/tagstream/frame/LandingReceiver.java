@@ -179,7 +179,8 @@ public final class LandingReceiver extends ChannelInboundHandlerAdapter {
     private void enter(Stage next, int bytes) {
         stage = next;
         stageBytes = bytes;
-        pending.ensureWritable(bytes - pending.readableBytes());
+        // Room for about a read, not for all a prefix claims: the buffer grows with the bytes that do arrive.
+        pending.ensureWritable(Math.min(bytes - pending.readableBytes(), BULK_READ_BYTES));
     }
 
     private void checked(ChannelHandlerContext ctx) {

@@ -21,6 +21,7 @@ import io.mtemigrate.tagstream.compress.Compression;
 import io.mtemigrate.tagstream.tags.TagKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -219,6 +220,27 @@ class LandingReceiverTest {
     }
 
     // ----------------------------------------------------------------------------- failure paths
+
+    /** A peer's 8 bytes must not make the receiver reserve a whole frame's worth of memory (64 MiB by default). */
+    @Test
+    void shouldHoldOnlyAboutWhatArrivedOfAFrameWhosePrefixClaimsTheLimit() {
+        UnpooledByteBufAllocator counting = new UnpooledByteBufAllocator(true);
+        LandingReceiver large = new LandingReceiver(FrameLimits.DEFAULT, site);
+        EmbeddedChannel limitChannel = new EmbeddedChannel(large);
+        limitChannel.config().setAllocator(counting);
+        byte[] prefix = prefix(FrameLimits.DEFAULT.maxFrameBytes(), FrameLayout.TYPE_CONTROL, FrameLayout.VERSION);
+
+        limitChannel.writeInbound(counting.directBuffer(prefix.length).writeBytes(prefix));
+        long held = counting.metric().usedDirectMemory();
+        limitChannel.writeInbound(counting.directBuffer(1000).writeBytes(new byte[1000]));
+        long heldAfterMore = counting.metric().usedDirectMemory();
+        limitChannel.close();
+
+        // A read's worth, rounded up by the allocator, is fine; the frame's claimed 64 MiB is not.
+        assertTrue(held <= 256 << 10, held + " bytes held after the 8-byte prefix");
+        assertTrue(heldAfterMore <= 256 << 10, heldAfterMore + " bytes held after 1008 bytes");
+        assertEquals(0, counting.metric().usedDirectMemory(), "released on close");
+    }
 
     /** Found by DecoderFuzzTest: a socket read into a buffer without room returns 0 bytes, and is tried again at once. */
     @Test
