@@ -98,7 +98,9 @@ public final class LandingReceiver extends ChannelInboundHandlerAdapter {
             return landing;
         }
         int have = pending == null ? 0 : pending.readableBytes();
-        if (afterLargePayload) {
+        // After a refusal the stage's bytes may all be in: a buffer with no room would make the channel read 0
+        // bytes and try again at once, for ever.
+        if (afterLargePayload && !failed) {
             // The header of the batch that probably follows, not a byte of its payload.
             int want = Math.max(stageBytes, stage == Stage.PREFIX ? PageBatchLayout.HEADER_LENGTH : 0) - have;
             return alloc.directBuffer(want, want);
@@ -156,7 +158,9 @@ public final class LandingReceiver extends ChannelInboundHandlerAdapter {
                 if (type == TYPE_CONTROL) {
                     enter(Stage.CONTROL, (int) frameLength);
                 } else {
-                    enter(Stage.BATCH_HEADER, PageBatchLayout.HEADER_LENGTH);
+                    // Never past the frame: one too short for its header is refused as FrameDecoder refuses it,
+                    // without waiting for bytes of the next frame, which may never come.
+                    enter(Stage.BATCH_HEADER, (int) Math.min(PageBatchLayout.HEADER_LENGTH, frameLength));
                 }
             }
             case CONTROL -> {
@@ -175,7 +179,8 @@ public final class LandingReceiver extends ChannelInboundHandlerAdapter {
     private void enter(Stage next, int bytes) {
         stage = next;
         stageBytes = bytes;
-        pending.ensureWritable(bytes - pending.readableBytes());
+        // Room for about a read, not for all a prefix claims: the buffer grows with the bytes that do arrive.
+        pending.ensureWritable(Math.min(bytes - pending.readableBytes(), BULK_READ_BYTES));
     }
 
     private void checked(ChannelHandlerContext ctx) {

@@ -3,6 +3,7 @@ package io.mtemigrate.tagstream.frame;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,8 +47,17 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ResourceLeakDetector;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,7 +68,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -72,6 +81,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * released, and the decoder never asks the channel's allocator for more than
  * {@link FrameLimits#maxFrameBytes()} (the cumulator, which only holds bytes that really arrived, for
  * no more than twice what arrived).
+ *
+ * <p>Every input also goes through a {@link LandingReceiver} (a target's decoder), in the same
+ * chunks or through the read buffers it hands out as a {@link LandingReadAllocator} would, its
+ * payloads landing in a sparse mapped {@link LandingZone}. The two must agree: the same refusal of
+ * the same frame, or the same frames, batches with the same fields and flags and a landed payload
+ * equal to the decoded batch's raw pages. The one allowed difference is a stream that ends inside a
+ * frame, which only FrameDecoder refuses as such. What the receiver asks the channel's allocator for
+ * stays within {@link FrameLimits#maxFrameBytes()} and is released, and it writes nothing where a
+ * page is not raw (checked for batches spanning up to 4 MiB).
  *
  * <p>Inputs, each at most 1 MiB, each derived from the base seed and its index alone: random byte
  * strings; random bodies sealed with a valid prefix and CRC; valid streams of frames built with
@@ -129,7 +147,7 @@ class DecoderFuzzTest {
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.SIMPLE);
         try {
             Stats stats = assertTimeoutPreemptively(Duration.ofSeconds(120 + inputs / 500),
-                    () -> new Fuzzer(seed).run(only == null ? 0 : only, only == null ? inputs : only + 1));
+                    () -> runFuzzer(seed, only == null ? 0 : only, only == null ? inputs : only + 1));
             stats.print("volume run, seed " + seed);
             if (only == null && inputs >= 10_000) {
                 assertReachedTheChecksBehindTheCrc(stats);
@@ -144,7 +162,7 @@ class DecoderFuzzTest {
         long seed = Long.getLong("fuzz.seed", DEFAULT_SEED) ^ 0x5DEECE66DL;
         assertEquals(ResourceLeakDetector.Level.PARANOID, ResourceLeakDetector.getLevel());
         Stats stats = assertTimeoutPreemptively(Duration.ofSeconds(120),
-                () -> new Fuzzer(seed).run(0, PARANOID_INPUTS));
+                () -> runFuzzer(seed, 0, PARANOID_INPUTS));
         stats.print("paranoid run, seed " + seed);
         assertEquals(PARANOID_INPUTS, stats.inputs);
     }
@@ -171,9 +189,7 @@ class DecoderFuzzTest {
         Arrays.fill(f, PageBatchLayout.PAGE_FLAGS_OFFSET, PageBatchLayout.PAGE_FLAGS_OFFSET + pages,
                 (byte) (TagKind.PACKED.code() << PageBatchLayout.TAG_KIND_SHIFT));
         System.arraycopy(wireTags, 0, f, PageBatchLayout.HEADER_LENGTH + pages, wireTags.length);
-        CRC32C crc = new CRC32C();
-        crc.update(f, 0, length - FrameLayout.CRC_LENGTH);
-        setLE(f, length - FrameLayout.CRC_LENGTH, 4, (int) crc.getValue());
+        TestFrames.seal(f, length); // no raw pages: the frame ends with its CRC
 
         WatchingAllocator allocator = new WatchingAllocator();
         allocator.start(TIGHT);
@@ -189,11 +205,32 @@ class DecoderFuzzTest {
         assertFalse(channel.finishAndReleaseAll());
         assertEquals(0, in.refCnt());
         allocator.checkFinished();
+
+        allocator.start(TIGHT);
+        EmbeddedChannel landing = new EmbeddedChannel(new LandingReceiver(TIGHT, batch -> {
+            throw new AssertionError("a batch without raw pages never asks for memory");
+        }));
+        landing.config().setAllocator(allocator);
+        ByteBuf again = ALLOC.directBuffer(length).writeBytes(f);
+
+        FrameException landingRefusal = assertThrows(FrameException.class, () -> landing.writeInbound(again));
+
+        assertEquals(e.getMessage(), landingRefusal.getMessage());
+        assertFalse(landing.finishAndReleaseAll());
+        assertEquals(0, again.refCnt());
+        allocator.checkFinished();
+    }
+
+    private static Stats runFuzzer(long seed, int from, int to) throws IOException {
+        try (Fuzzer fuzzer = new Fuzzer(seed)) {
+            return fuzzer.run(from, to);
+        }
     }
 
     /** The fuzzer is only worth something if mutated, re-sealed frames get past the CRC to the structure. */
     private static void assertReachedTheChecksBehindTheCrc(Stats stats) {
         for (String reason : List.of("CRC32C mismatch", "frame length out of range", "section lengths vs frame length",
+                "payload vs raw pages", "inline data length",
                 "page flags", "tags of a page malformed", "control message not protobuf", "page count out of range",
                 "page size shift", "truncated stream", "zstd page corrupt (on apply)", "zstd tag section corrupt",
                 "tag section length")) {
@@ -204,6 +241,11 @@ class DecoderFuzzTest {
             assertTrue(stats.byCategory.getOrDefault(category, 0L) > 0, "no input of " + category);
         }
         assertTrue(stats.batchesDecoded > 0 && stats.controlsDecoded > 0, "nothing decoded");
+        assertTrue(stats.batchesLanded > 0 && stats.payloadBytesCompared > 0, "nothing landed");
+        assertTrue(stats.landedThroughReads > 0, "no input landed through the read buffers the receiver hands out");
+        assertTrue(stats.truncatedLandingRefused > 0 && stats.truncatedLandingWaiting > 0,
+                "truncated streams: refused by the landing receiver " + stats.truncatedLandingRefused + ", waited on "
+                        + stats.truncatedLandingWaiting);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -237,6 +279,11 @@ class DecoderFuzzTest {
         long maxDecoderRequest;
         long maxCumulatorRequest;
         long maxInputNanos;
+        long batchesLanded;
+        long payloadBytesCompared;
+        long landedThroughReads;
+        long truncatedLandingRefused;
+        long truncatedLandingWaiting;
         long nanos;
         final Map<Category, Long> byCategory = new TreeMap<>();
         final Map<Category, Long> decodedByCategory = new TreeMap<>();
@@ -251,6 +298,10 @@ class DecoderFuzzTest {
                     controlsDecoded, batchesDecoded, batchesApplied, pagesApplied, chunkedDeliveries));
             out.append(String.format(Locale.ROOT, "  largest allocation asked by the decoder %d bytes, by the"
                     + " cumulator %d bytes%n", maxDecoderRequest, maxCumulatorRequest));
+            out.append(String.format(Locale.ROOT, "  landing receiver agreed on every input: %d batches landed, %d payload"
+                            + " bytes compared, %d inputs through its read buffers; of the truncated streams it refused"
+                            + " %d at the same frame, waited on %d%n", batchesLanded, payloadBytesCompared,
+                    landedThroughReads, truncatedLandingRefused, truncatedLandingWaiting));
             out.append("  inputs by category (decoded):\n");
             byCategory.forEach((c, n) -> out.append(String.format(Locale.ROOT, "    %-26s %9d (%d)%n", c, n,
                     decodedByCategory.getOrDefault(c, 0L))));
@@ -260,7 +311,7 @@ class DecoderFuzzTest {
         }
     }
 
-    static final class Fuzzer {
+    static final class Fuzzer implements AutoCloseable {
 
         private final long seed;
         private final Map<FrameLimits, List<Frame>> pools = new java.util.HashMap<>();
@@ -268,8 +319,11 @@ class DecoderFuzzTest {
         private final ByteBuffer pageScratch = ByteBuffer.allocateDirect(PageSize.SIZE_64K.bytes());
         private ByteBuffer tagScratch = ByteBuffer.allocate(1 << 16);
         private final Stats stats = new Stats();
+        private final WatchingAllocator landingAllocator = new WatchingAllocator();
+        private final LandingZone zone;
 
-        Fuzzer(long seed) {
+        Fuzzer(long seed) throws IOException {
+            this.zone = new LandingZone(ALL_LIMITS);
             this.seed = seed;
             SplittableRandom random = new SplittableRandom(seed);
             for (FrameLimits limits : ALL_LIMITS) {
@@ -354,6 +408,9 @@ class DecoderFuzzTest {
                     refusal = refusal(e);
                 }
                 drain(channel, decoded, limits);
+                agree(decoded, refusal, land(random, input, cuts));
+                // After agree: the landed batches hold the checked parts the receiver allocated.
+                landingAllocator.checkFinished();
                 applyAndCount(input, decoded, refusal);
             } finally {
                 channel.finishAndReleaseAll();
@@ -367,6 +424,176 @@ class DecoderFuzzTest {
             for (ByteBuf buf : handedIn) {
                 assertEquals(0, buf.refCnt(), "a buffer handed to the decoder was not released");
             }
+        }
+
+        @Override
+        public void close() {
+            zone.close();
+        }
+
+        /**
+         * The same input through a {@link LandingReceiver}: in the chunks the decoder got, or (as
+         * through a {@link LandingReadAllocator}) into the read buffers the receiver hands out, landed
+         * payloads included. Returns what came out, each batch with a copy of its landed payload.
+         */
+        private Landing land(SplittableRandom random, Input input, int[] cuts) {
+            byte[] bytes = input.bytes();
+            LandingReceiver receiver = new LandingReceiver(input.limits(), zone);
+            EmbeddedChannel channel = new EmbeddedChannel(receiver, zone.new Snapshots());
+            channel.config().setAllocator(landingAllocator);
+            landingAllocator.start(input.limits());
+            List<Object> out = new ArrayList<>();
+            FrameException refusal = null;
+            boolean done = false;
+            try {
+                if (random.nextBoolean()) {
+                    stats.landedThroughReads++;
+                    for (int at = 0; at < bytes.length; ) {
+                        ByteBuf read = receiver.nextReadBuffer(landingAllocator);
+                        if (read.writableBytes() == 0) {
+                            read.release();
+                            fail("a read buffer without room: a socket read would return 0 bytes and try again for ever");
+                        }
+                        int n = Math.min(read.writableBytes(), bytes.length - at);
+                        if (random.nextInt(3) == 0) {
+                            n = 1 + random.nextInt(n); // a read returns what the socket has
+                        }
+                        read.writeBytes(bytes, at, n);
+                        at += n;
+                        refusal = deliver(channel, read, refusal);
+                        drainLanded(channel, out);
+                    }
+                } else {
+                    for (int c = 0; c + 1 < cuts.length; c++) {
+                        int length = cuts[c + 1] - cuts[c];
+                        ByteBuf chunk = (c & 1) == 0 ? ALLOC.directBuffer(length) : ALLOC.heapBuffer(length);
+                        refusal = deliver(channel, chunk.writeBytes(bytes, cuts[c], length), refusal);
+                        drainLanded(channel, out);
+                    }
+                }
+                try {
+                    channel.finish();
+                } catch (RuntimeException e) {
+                    throw new AssertionError("the landing receiver failed on close", e);
+                }
+                drainLanded(channel, out);
+                done = true;
+            } finally {
+                channel.finishAndReleaseAll();
+                zone.clean();
+                if (!done) {
+                    releaseLanded(out);
+                }
+            }
+            return new Landing(out, refusal);
+        }
+
+        private static FrameException deliver(EmbeddedChannel channel, ByteBuf buf, FrameException refusal) {
+            try {
+                channel.writeInbound(buf);
+                return refusal;
+            } catch (RuntimeException e) {
+                if (refusal != null) {
+                    throw new AssertionError("a second exception after the refusal " + refusal, e);
+                }
+                return refusal(e);
+            } finally {
+                assertEquals(0, buf.refCnt(), "a buffer handed to the landing receiver was not released");
+            }
+        }
+
+        private static void drainLanded(EmbeddedChannel channel, List<Object> out) {
+            for (Object o; (o = channel.readInbound()) != null; ) {
+                out.add(o);
+            }
+        }
+
+        private static void releaseLanded(List<Object> out) {
+            for (Object o : out) {
+                if (o instanceof Landed landed && landed.batch().refCnt() > 0) {
+                    landed.batch().release();
+                }
+            }
+        }
+
+        /**
+         * Both decoders refuse, at the same frame and with the same message, or both put out the same
+         * frames. The one difference allowed: a stream that ends inside a frame, which FrameDecoder
+         * refuses at its end, while the landing receiver has either refused that frame's checked part
+         * already or still waits for its rest (a closed channel is its owner's business). Releases the
+         * landed batches, not the decoded ones.
+         */
+        private void agree(List<Object> decoded, FrameException refusal, Landing landing) {
+            try {
+                FrameException landingRefusal = landing.refusal();
+                if (refusal == null && landingRefusal != null) {
+                    throw new AssertionError("only the landing receiver refused", landingRefusal);
+                }
+                if (refusal != null) {
+                    boolean truncated = refusal.getMessage().contains("stream ended after");
+                    if (landingRefusal == null) {
+                        if (!truncated) {
+                            throw new AssertionError("only FrameDecoder refused", refusal);
+                        }
+                        stats.truncatedLandingWaiting++;
+                    } else {
+                        assertEquals(refusal.frameIndex(), landingRefusal.frameIndex(), "refused frame");
+                        assertEquals(refusal.streamOffset(), landingRefusal.streamOffset(), "refused frame's offset");
+                        if (truncated) {
+                            stats.truncatedLandingRefused++;
+                        } else {
+                            assertEquals(refusal.getMessage(), landingRefusal.getMessage(), "refusal");
+                        }
+                    }
+                }
+                List<Object> landed = landing.out();
+                assertEquals(decoded.size(), landed.size(), "frames out of FrameDecoder and out of the landing receiver");
+                for (int k = 0; k < decoded.size(); k++) {
+                    Object o = decoded.get(k);
+                    if (o instanceof PageBatch batch) {
+                        sameBatch(batch, assertInstanceOf(Landed.class, landed.get(k), "frame " + k), k);
+                    } else {
+                        assertEquals(o, landed.get(k), "frame " + k);
+                    }
+                }
+            } finally {
+                releaseLanded(landing.out());
+            }
+        }
+
+        private void sameBatch(PageBatch decoded, Landed landed, int k) {
+            PageBatch batch = landed.batch();
+            String frame = "batch " + k + ": ";
+            assertTrue(decoded.hasPayload());
+            assertFalse(batch.hasPayload(), frame + "a landed batch without its payload");
+            assertEquals(decoded.slot(), batch.slot(), frame + "slot");
+            assertEquals(decoded.round(), batch.round(), frame + "round");
+            assertEquals(decoded.firstPage(), batch.firstPage(), frame + "first page");
+            assertEquals(decoded.pageCount(), batch.pageCount(), frame + "page count");
+            assertEquals(decoded.pageSize(), batch.pageSize(), frame + "page size");
+            assertEquals(decoded.frameBytes(), batch.frameBytes(), frame + "frame bytes");
+            assertEquals(decoded.pageDataBytes(), batch.pageDataBytes(), frame + "page data bytes");
+            assertEquals(decoded.tagBytes(), batch.tagBytes(), frame + "tag bytes");
+            int size = decoded.pageSize();
+            MemorySegment payload = MemorySegment.ofArray(landed.payload());
+            MemorySegment page = MemorySegment.ofBuffer(pageScratch).asSlice(0, size);
+            long raw = 0;
+            for (int p = 0; p < decoded.pageCount(); p++) {
+                if (decoded.isDataRaw(p) != batch.isDataRaw(p) || decoded.isDataZero(p) != batch.isDataZero(p)
+                        || decoded.tagKind(p) != batch.tagKind(p)) {
+                    fail(frame + "page " + p + " has other flags");
+                }
+                if (decoded.isDataRaw(p)) {
+                    decoded.copyPageData(p, pageScratch, 0, true);
+                    if (page.mismatch(payload.asSlice(raw * size, size)) >= 0) {
+                        fail(frame + "raw page " + p + " landed other bytes than FrameDecoder's batch holds");
+                    }
+                    raw++;
+                }
+            }
+            assertEquals(raw * size, payload.byteSize(), frame + "landed payload");
+            stats.batchesLanded++;
+            stats.payloadBytesCompared += payload.byteSize();
         }
 
         /** Applies what came out (whatever fails to apply must fail with a FrameException) and counts. */
@@ -686,14 +913,21 @@ class DecoderFuzzTest {
             }
             int reseal = random.nextInt(100);
             if (reseal < 65) {
-                // The CRC where the decoder will look for it: at the claimed end, or at the real one.
+                // The CRC where the decoder will look for it: a page batch's at the end of its checked part (as
+                // its edited header gives it, ahead of the payload); a control frame's at the claimed end; or at
+                // the real end.
+                long checked = f.length > FrameLayout.TYPE_OFFSET && f[FrameLayout.TYPE_OFFSET] == FrameLayout.TYPE_PAGE_BATCH
+                        ? TestFrames.checkedLength(f) : -1;
                 int claimed = f.length >= 4 ? getIntLE(f, FrameLayout.LENGTH_OFFSET) : -1;
-                int end = lengthEdited && claimed >= FrameLayout.MIN_FRAME_LENGTH && claimed <= f.length && reseal < 50
-                        ? claimed : f.length;
+                int end;
+                if (checked >= FrameLayout.MIN_FRAME_LENGTH && checked <= f.length && reseal < 55) {
+                    end = (int) checked;
+                } else {
+                    end = lengthEdited && claimed >= FrameLayout.MIN_FRAME_LENGTH && claimed <= f.length && reseal < 50
+                            ? claimed : f.length;
+                }
                 if (end >= FrameLayout.CRC_LENGTH) {
-                    CRC32C crc = new CRC32C();
-                    crc.update(f, 0, end - FrameLayout.CRC_LENGTH);
-                    setLE(f, end - FrameLayout.CRC_LENGTH, 4, (int) crc.getValue());
+                    TestFrames.seal(f, end);
                     description.append(", re-sealed at ").append(end);
                 }
             }
@@ -714,7 +948,7 @@ class DecoderFuzzTest {
                         {PageBatchLayout.PAGE_COUNT_OFFSET, 4}, {PageBatchLayout.ROUND_OFFSET, 8},
                         {PageBatchLayout.FIRST_PAGE_OFFSET, 8}, {PageBatchLayout.PAGE_SHIFT_OFFSET, 1},
                         {PageBatchLayout.BATCH_FLAGS_OFFSET, 1}, {PageBatchLayout.BATCH_RESERVED_OFFSET, 2},
-                        {PageBatchLayout.DATA_LENGTH_OFFSET, 4}, {PageBatchLayout.TAG_LENGTH_OFFSET, 4},
+                        {PageBatchLayout.INLINE_LENGTH_OFFSET, 4}, {PageBatchLayout.TAG_LENGTH_OFFSET, 4},
                         {PageBatchLayout.TAG_RAW_LENGTH_OFFSET, 4}, {PageBatchLayout.PAGE_FLAGS_OFFSET, 1}}
                     : new int[][] {{FrameLayout.TYPE_OFFSET, 1}, {FrameLayout.VERSION_OFFSET, 1},
                         {FrameLayout.RESERVED_OFFSET, 2}, {FrameLayout.PREFIX_LENGTH, 1}, {FrameLayout.PREFIX_LENGTH + 1, 1}};
@@ -771,20 +1005,26 @@ class DecoderFuzzTest {
                     : type < 9 ? FrameLayout.TYPE_PAGE_BATCH : random.nextInt(256));
             f[FrameLayout.VERSION_OFFSET] = (byte) (random.nextInt(20) == 0 ? random.nextInt(256) : FrameLayout.VERSION);
             setLE(f, FrameLayout.RESERVED_OFFSET, 2, random.nextInt(20) == 0 ? random.nextInt(65536) : 0);
+            int end = f.length;
+            int pages = 1 + random.nextInt(8);
             if (f[FrameLayout.TYPE_OFFSET] == FrameLayout.TYPE_PAGE_BATCH
-                    && f.length >= PageBatchLayout.HEADER_LENGTH + FrameLayout.CRC_LENGTH && random.nextBoolean()) {
-                // A believable header over random sections.
-                setLE(f, PageBatchLayout.PAGE_COUNT_OFFSET, 4, 1 + random.nextInt(8));
+                    && f.length >= PageBatchLayout.HEADER_LENGTH + pages + FrameLayout.CRC_LENGTH && random.nextBoolean()) {
+                // A believable header over random sections that fit the frame, the rest of it a payload.
+                setLE(f, PageBatchLayout.PAGE_COUNT_OFFSET, 4, pages);
                 f[PageBatchLayout.PAGE_SHIFT_OFFSET] = (byte) (12 + 2 * random.nextInt(3));
                 f[PageBatchLayout.BATCH_FLAGS_OFFSET] = (byte) random.nextInt(2);
                 setLE(f, PageBatchLayout.BATCH_RESERVED_OFFSET, 2, 0);
                 f[PageBatchLayout.SLOT_OFFSET + 3] &= 0x7F;
                 f[PageBatchLayout.ROUND_OFFSET + 7] &= 0x7F;
                 f[PageBatchLayout.FIRST_PAGE_OFFSET + 7] &= 0x7F;
+                int room = f.length - PageBatchLayout.HEADER_LENGTH - pages - FrameLayout.CRC_LENGTH;
+                int inline = random.nextInt(room + 1);
+                int tags = random.nextInt(room - inline + 1);
+                setLE(f, PageBatchLayout.INLINE_LENGTH_OFFSET, 4, inline);
+                setLE(f, PageBatchLayout.TAG_LENGTH_OFFSET, 4, tags);
+                end = (int) TestFrames.checkedLength(f);
             }
-            CRC32C crc = new CRC32C();
-            crc.update(f, 0, f.length - FrameLayout.CRC_LENGTH);
-            setLE(f, f.length - FrameLayout.CRC_LENGTH, 4, (int) crc.getValue());
+            TestFrames.seal(f, end);
             return f;
         }
 
@@ -896,17 +1136,19 @@ class DecoderFuzzTest {
                     : 1 + random.nextInt(16);
             int budget = Math.min(MAX_INPUT_BYTES, limits.maxFrameBytes()) - PageBatchLayout.HEADER_LENGTH - n - 64;
             ByteBuf data = ALLOC.heapBuffer();
+            ByteBuf payload = ALLOC.heapBuffer();
             ByteBuf tags = ALLOC.heapBuffer();
             try {
                 byte[] flags = new byte[n];
                 boolean mostlyZero = n > 16;
                 for (int p = 0; p < n; p++) {
                     int dataKind = mostlyZero && random.nextInt(50) != 0 ? PageBatchLayout.DATA_ZERO : random.nextInt(3);
-                    if (dataKind == PageBatchLayout.DATA_RAW && data.readableBytes() + size.bytes() <= budget) {
+                    int used = data.readableBytes() + payload.readableBytes();
+                    if (dataKind == PageBatchLayout.DATA_RAW && used + size.bytes() <= budget) {
                         byte[] page = new byte[size.bytes()];
                         fillPage(random, page, 0, page.length);
-                        data.writeBytes(page);
-                    } else if (dataKind == PageBatchLayout.DATA_ZSTD && data.readableBytes() + size.bytes() <= budget) {
+                        payload.writeBytes(page);
+                    } else if (dataKind == PageBatchLayout.DATA_ZSTD && used + size.bytes() <= budget) {
                         byte[] compressed;
                         if (random.nextBoolean()) {
                             byte[] page = new byte[size.bytes()];
@@ -972,8 +1214,9 @@ class DecoderFuzzTest {
                                 : random.nextLong(most + 1));
                     }
                 }
-                int frameLength = PageBatchLayout.HEADER_LENGTH + n + data.readableBytes() + tagWire.length
+                int checked = PageBatchLayout.HEADER_LENGTH + n + data.readableBytes() + tagWire.length
                         + FrameLayout.CRC_LENGTH;
+                int frameLength = checked + payload.readableBytes();
                 byte[] f = new byte[frameLength];
                 setLE(f, FrameLayout.LENGTH_OFFSET, 4, frameLength);
                 f[FrameLayout.TYPE_OFFSET] = FrameLayout.TYPE_PAGE_BATCH;
@@ -984,18 +1227,18 @@ class DecoderFuzzTest {
                 setLE(f, PageBatchLayout.FIRST_PAGE_OFFSET, 8, random.nextLong(1L << 50));
                 f[PageBatchLayout.PAGE_SHIFT_OFFSET] = (byte) shift;
                 f[PageBatchLayout.BATCH_FLAGS_OFFSET] = (byte) batchFlags;
-                setLE(f, PageBatchLayout.DATA_LENGTH_OFFSET, 4, data.readableBytes());
+                setLE(f, PageBatchLayout.INLINE_LENGTH_OFFSET, 4, data.readableBytes());
                 setLE(f, PageBatchLayout.TAG_LENGTH_OFFSET, 4, tagWire.length);
                 setLE(f, PageBatchLayout.TAG_RAW_LENGTH_OFFSET, 4, tagRaw);
                 System.arraycopy(flags, 0, f, PageBatchLayout.PAGE_FLAGS_OFFSET, n);
                 data.getBytes(0, f, PageBatchLayout.HEADER_LENGTH + n, data.readableBytes());
                 System.arraycopy(tagWire, 0, f, PageBatchLayout.HEADER_LENGTH + n + data.readableBytes(), tagWire.length);
-                CRC32C crc = new CRC32C();
-                crc.update(f, 0, frameLength - FrameLayout.CRC_LENGTH);
-                setLE(f, frameLength - FrameLayout.CRC_LENGTH, 4, (int) crc.getValue());
+                TestFrames.seal(f, checked);
+                payload.getBytes(0, f, checked, payload.readableBytes());
                 return f;
             } finally {
                 data.release();
+                payload.release();
                 tags.release();
             }
         }
@@ -1109,6 +1352,114 @@ class DecoderFuzzTest {
         }
     }
 
+    /** What a landing receiver put out, and its refusal. */
+    private record Landing(List<Object> out, FrameException refusal) {
+    }
+
+    /** A batch out of a landing receiver and a copy of the payload that landed for it, its raw pages in order. */
+    private record Landed(PageBatch batch, byte[] payload) {
+    }
+
+    /**
+     * The fuzz's guest memory: as large as any batch the limits let through can span (16384 pages of
+     * 64 KiB), but a sparse file's mapping, so only the pages that payloads land in take memory.
+     * Every batch lands at its start; a batch's raw pages are zeroed again once they were copied.
+     */
+    static final class LandingZone implements LandingReceiver.LandingSite, AutoCloseable {
+        private static final MemorySegment ZERO_PAGE = Arena.global().allocate(PageSize.SIZE_64K.bytes());
+        /** A landed batch's other pages are checked to be untouched up to this span. */
+        private static final long CHECKED_SPAN = 4 << 20;
+
+        private final Arena arena = Arena.ofShared();
+        private final MemorySegment memory;
+        private PageBatch asked;
+        /** The raw pages of the batch asked for, as (offset, length) runs: taken when asked, it may be released since. */
+        private final List<long[]> dirty = new ArrayList<>();
+
+        LandingZone(List<FrameLimits> limits) throws IOException {
+            long most = limits.stream().mapToLong(FrameLimits::maxPagesPerBatch).max().orElseThrow()
+                    * PageSize.SIZE_64K.bytes();
+            Path file = Files.createTempFile("decoder-fuzz-landing", ".mem");
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    StandardOpenOption.DELETE_ON_CLOSE)) {
+                channel.write(ByteBuffer.allocate(1), most - 1);
+                memory = channel.map(FileChannel.MapMode.READ_WRITE, 0, most, arena);
+            }
+        }
+
+        @Override
+        public MemorySegment destinationOf(PageBatch batch) {
+            if (asked != null) {
+                throw new AssertionError("asked for " + batch + " while " + asked + " has not landed");
+            }
+            assertTrue(batch.rawPages() > 0, "asked for a batch without raw pages");
+            asked = batch;
+            long size = batch.pageSize();
+            for (int p = 0; p < batch.pageCount(); p++) {
+                if (batch.isDataRaw(p)) {
+                    dirty.add(new long[] {p * size, size});
+                }
+            }
+            return memory.asSlice(0, (long) batch.pageCount() * batch.pageSize());
+        }
+
+        /** Zeroes what the batch last asked for may have received (all of it, or part when it never landed). */
+        void clean() {
+            for (long[] run : dirty) {
+                memory.asSlice(run[0], run[1]).fill((byte) 0);
+            }
+            dirty.clear();
+            asked = null;
+        }
+
+        @Override
+        public void close() {
+            arena.close();
+        }
+
+        /** After the receiver: copies each landed batch's raw pages (checking it wrote nothing else) and passes them on. */
+        final class Snapshots extends ChannelInboundHandlerAdapter {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (!(msg instanceof PageBatch batch)) {
+                    ctx.fireChannelRead(msg);
+                    return;
+                }
+                byte[] payload;
+                try {
+                    payload = take(batch);
+                } catch (RuntimeException | java.lang.Error e) {
+                    batch.release();
+                    throw e;
+                }
+                ctx.fireChannelRead(new Landed(batch, payload));
+            }
+        }
+
+        private byte[] take(PageBatch batch) {
+            int raw = batch.rawPages();
+            if (raw == 0) {
+                assertTrue(asked == null, "the site was asked for another batch");
+                return new byte[0];
+            }
+            assertTrue(asked == batch, "the site was not asked for the batch that landed");
+            int size = batch.pageSize();
+            long span = (long) batch.pageCount() * size;
+            byte[] payload = new byte[raw * size];
+            int r = 0;
+            for (int p = 0; p < batch.pageCount(); p++) {
+                MemorySegment page = memory.asSlice((long) p * size, size);
+                if (batch.isDataRaw(p)) {
+                    MemorySegment.copy(page, 0, MemorySegment.ofArray(payload), (long) r++ * size, size);
+                } else if (span <= CHECKED_SPAN && page.mismatch(ZERO_PAGE.asSlice(0, size)) >= 0) {
+                    fail("page " + p + " of " + batch + " is not raw, yet bytes landed in its place");
+                }
+            }
+            clean();
+            return payload;
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------
     // Refusal reasons
     // ------------------------------------------------------------------------------------------------
@@ -1134,8 +1485,9 @@ class DecoderFuzzTest {
         {" claims ", "zstd page length"},
         {" has flags 0x", "page flags"},
         {" has data kind ", "page data kind"},
-        {"runs past the data section", "page data past its section"},
-        {"data section holds", "data section length"},
+        {"runs past the inline data", "page data past its section"},
+        {"inline data holds", "inline data length"},
+        {"the flags give ", "payload vs raw pages"},
         {"tags of page", "tags of a page malformed"},
         {"tag section holds", "tag section length"},
     };

@@ -218,12 +218,24 @@ class FrameDecoderTest {
     @Test
     void shouldRejectWrongVersionNamingBothVersions() {
         ByteBuf frame = ControlFrames.encode(ALLOC, ROUND_START, LIMITS);
-        frame.setByte(FrameLayout.VERSION_OFFSET, 2);
+        frame.setByte(FrameLayout.VERSION_OFFSET, 1);
         resealCrc(frame);
 
         FrameException e = assertThrows(FrameException.class, () -> channel.writeInbound(track(frame)));
 
-        assertTrue(e.getMessage().contains("frame format version 2, this decoder reads version 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("frame format version 1, this decoder reads version 2 (the peer or file is"
+                + " from an older mte-migrate)"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectANewerVersionWithoutBlamingAnOlderPeer() {
+        ByteBuf frame = ControlFrames.encode(ALLOC, ROUND_START, LIMITS);
+        frame.setByte(FrameLayout.VERSION_OFFSET, 3);
+        resealCrc(frame);
+
+        FrameException e = assertThrows(FrameException.class, () -> channel.writeInbound(track(frame)));
+
+        assertTrue(e.getMessage().endsWith("frame format version 3, this decoder reads version 2"), e.getMessage());
     }
 
     @Test
@@ -253,12 +265,74 @@ class FrameDecoderTest {
     @Test
     void shouldRejectSectionLengthsThatDisagreeWithTheFrame() {
         ByteBuf frame = encode(EncoderConfig.defaults(), new TestRun(PageSize.SIZE_4K, 3, 8, true));
-        frame.setIntLE(PageBatchLayout.DATA_LENGTH_OFFSET, frame.getIntLE(PageBatchLayout.DATA_LENGTH_OFFSET) + 1);
+        int length = frame.readableBytes();
+        frame.setIntLE(PageBatchLayout.INLINE_LENGTH_OFFSET, length);
+
+        FrameException e = assertThrows(FrameException.class, () -> channel.writeInbound(track(frame)));
+
+        assertTrue(e.getMessage().contains("sections of 3 flags, " + length + " inline data and 256 tag bytes need "
+                + (length + 3 + 256 + 52) + " bytes before the payload, frame is " + length), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectInlineDataThatItsCompressedPagesDoNotUse() {
+        ByteBuf frame = encode(EncoderConfig.defaults(), new TestRun(PageSize.SIZE_4K, 3, 8, true));
+        frame.setIntLE(PageBatchLayout.INLINE_LENGTH_OFFSET, 1);
         resealCrc(frame);
 
         FrameException e = assertThrows(FrameException.class, () -> channel.writeInbound(track(frame)));
 
-        assertTrue(e.getMessage().contains("need a frame of"), e.getMessage());
+        assertTrue(e.getMessage().contains("inline data holds 1 bytes, its compressed pages use 0"), e.getMessage());
+    }
+
+    @Test
+    void shouldRejectAPayloadOtherThanTheRawPagesTheFlagsGive() {
+        ByteBuf frame = encode(EncoderConfig.defaults(), new TestRun(PageSize.SIZE_4K, 3, 8, true));
+        int length = frame.readableBytes();
+        int rawPage = PageBatchLayout.PAGE_FLAGS_OFFSET + 2; // pages 0 and 1 have zero data
+        frame.setByte(rawPage, frame.getByte(rawPage) & ~PageBatchLayout.DATA_KIND_MASK | PageBatchLayout.DATA_ZERO);
+        resealCrc(frame);
+
+        FrameException e = assertThrows(FrameException.class, () -> channel.writeInbound(track(frame)));
+
+        assertTrue(e.getMessage().contains("the flags give 0 raw pages, a payload of 0 bytes after the "
+                + (length - 4096) + " checked ones, and the frame is " + length + " bytes"), e.getMessage());
+    }
+
+    /**
+     * Format 2 leaves the payload outside the CRC: page data is checked end to end by the page
+     * fingerprints, so a flipped payload bit decodes, and changes that page alone.
+     */
+    @Test
+    void shouldDecodeAFlippedPayloadBitChangingOnlyThatPage() {
+        TestRun run = new TestRun(PageSize.SIZE_4K, 6, 12, true);
+        ByteBuf encoded = encode(EncoderConfig.defaults(), run);
+        // A copy: the encoded payload is a view of the source's pages, which must stay as they were.
+        ByteBuf frame = ALLOC.directBuffer(encoded.readableBytes()).writeBytes(encoded);
+        encoded.release();
+        int payloadStart = (int) TestFrames.checkedLength(frame);
+        int firstRawPage = 2; // pages 0 and 1 have zero data
+        frame.setByte(payloadStart + 17, frame.getByte(payloadStart + 17) ^ 0x04);
+
+        channel.writeInbound(track(frame));
+
+        PageBatch batch = take();
+        try {
+            ByteBuffer page = ByteBuffer.allocate(4096);
+            for (int p = 0; p < run.pages; p++) {
+                batch.copyPageData(p, page, 0, true);
+                ByteBuffer sent = run.ram.slice(run.ramOffset + p * 4096, 4096);
+                if (p == firstRawPage) {
+                    assertEquals(17, page.mismatch(sent), "the flipped byte");
+                    assertEquals(page.get(17) ^ 0x04, sent.get(17));
+                    assertEquals(page.slice(18, 4096 - 18), sent.slice(18, 4096 - 18));
+                } else {
+                    assertEquals(sent, page, "page " + p);
+                }
+            }
+        } finally {
+            batch.release();
+        }
     }
 
     @Test
@@ -329,8 +403,7 @@ class FrameDecoderTest {
     }
 
     private static void resealCrc(ByteBuf frame) {
-        int crcAt = frame.writerIndex() - FrameLayout.CRC_LENGTH;
-        frame.setIntLE(crcAt, FrameLayout.crc32c(frame, 0, crcAt));
+        TestFrames.resealCrc(frame);
     }
 
     /** Applies the batch like a target would and compares with the source; releases the batch. */

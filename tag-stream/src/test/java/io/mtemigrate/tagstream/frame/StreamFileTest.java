@@ -123,6 +123,24 @@ class StreamFileTest {
         assertTrue(e.getMessage().contains("frame 1 at byte offset " + (32 + firstFrame)), e.getMessage());
     }
 
+    /**
+     * Format 2 leaves a page batch's payload outside its frame's CRC, so the frame decodes; the file
+     * is still refused, by the trailer's CRC of all frames.
+     */
+    @Test
+    void shouldRefuseAFlippedPayloadBitByTheTrailersCrc() throws Exception {
+        Path file = record(dir.resolve("run.mtestream"));
+        byte[] bytes = Files.readAllBytes(file);
+        int batchAt = 32 + HELLO.getSerializedSize() + FrameLayout.MIN_FRAME_LENGTH;
+        long checked = TestFrames.checkedLength(Arrays.copyOfRange(bytes, batchAt, batchAt + PageBatchLayout.HEADER_LENGTH));
+        bytes[batchAt + (int) checked + 10] ^= 0x01;
+        Files.write(file, bytes);
+
+        StreamFileException e = assertThrows(StreamFileException.class, () -> reader.verify(file));
+
+        assertTrue(e.getMessage().contains("CRC32C of all frames"), e.getMessage());
+    }
+
     @Test
     void shouldLeaveNoFileBehindWhenAborted() throws Exception {
         Path target = dir.resolve("never.mtestream");
