@@ -42,8 +42,8 @@ final class VmOptions {
     long seed;
 
     @Option(names = "--steps", paramLabel = "N",
-            description = "Steps each vCPU runs in all, before and after the migration (default: 4 s plus"
-                    + " 4 s per GiB of RAM at the dirty rate).")
+            description = "Steps each vCPU runs in all, before and after the migration, at least 1 (default: 4 s"
+                    + " plus 4 s per GiB of RAM at the dirty rate).")
     Long steps;
 
     @Option(names = "--no-mte", description = "Migrate a VM without MTE (no tags).")
@@ -61,8 +61,11 @@ final class VmOptions {
             throw new CommandLine.ParameterException(commandLine, "--ram " + Units.bytes(ram) + " is too small for "
                     + vcpus + " vCPUs: each needs at least 4 pages");
         }
-        if (steps != null && steps < 0) {
-            throw new CommandLine.ParameterException(commandLine, "--steps cannot be negative");
+        if (steps != null && steps < 1) {
+            // The emulator reads a budget of 0 as "run until stopped": the commands that wait for the guest to
+            // finish its steps would then wait for ever.
+            throw new CommandLine.ParameterException(commandLine, "--steps must be at least 1, not " + steps
+                    + (steps == 0 ? " (a guest without steps never finishes; leave --steps out for the default)" : ""));
         }
         long rate = dirtyRate != null ? dirtyRate : workload == Workload.IDLE ? 0 : DEFAULT_DIRTY_RATE;
         long budget = steps != null ? steps : defaultSteps(workload, rate, vcpus, defaultRunSeconds(ram));
