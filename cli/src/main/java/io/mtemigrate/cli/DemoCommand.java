@@ -41,6 +41,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         MachineSpec machineSpec = vm.spec(spec.commandLine());
         MigrationConfig config = migration.config(spec.commandLine());
+        output.requireWritable(spec.commandLine());
         Console console = new Console(output);
         console.say("booting a %s %s guest (%s, %d vCPUs, %s pages, fill %s)", Units.bytes(machineSpec.ramBytes()),
                 machineSpec.mte() ? "MTE" : "non-MTE", machineSpec.workload().cliName(), machineSpec.vcpus(),

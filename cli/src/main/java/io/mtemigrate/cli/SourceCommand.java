@@ -45,6 +45,7 @@ final class SourceCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         MachineSpec machineSpec = vm.spec(spec.commandLine());
         MigrationConfig config = migration.config(spec.commandLine());
+        output.requireWritable(spec.commandLine());
         tls.requireAuthenticationBeyondLoopback(spec.commandLine(), connect, "--connect " + connect);
         MutualTls clientTls = tls.client(spec.commandLine());
         Destination destination = clientTls == null ? Destination.target(connect.address())

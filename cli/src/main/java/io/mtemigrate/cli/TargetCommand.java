@@ -77,6 +77,7 @@ final class TargetCommand implements Callable<Integer> {
         if (handshakeTimeout.isZero()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--handshake-timeout must be positive");
         }
+        output.requireWritable(spec.commandLine());
         MutualTls serverTls = tls.server(spec.commandLine(), handshakeTimeout);
         Console console = new Console(output);
         ArrivalQueue arrivals = new ArrivalQueue(console);
