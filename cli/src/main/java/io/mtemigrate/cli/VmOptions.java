@@ -35,7 +35,10 @@ final class VmOptions {
     Long dirtyRate;
 
     @Option(names = "--fill", paramLabel = "KIND", defaultValue = "random", converter = Converters.Fills.class,
-            description = "Initial RAM and tags: zero, random, pattern, alloc (default: ${DEFAULT-VALUE}).")
+            description = "Initial RAM and tags: zero, random, pattern, alloc (default: ${DEFAULT-VALUE}). The guest"
+                    + " boots only if this host can commit what it may come to hold: all of RAM (plus 1/16 for MTE"
+                    + " tags) for any fill but zero; for zero, a page for every granule its workload stores to in"
+                    + " its --steps, up to all of RAM (an idle zero guest costs nothing).")
     Fill fill;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the fill and the program (default: ${DEFAULT-VALUE}).")

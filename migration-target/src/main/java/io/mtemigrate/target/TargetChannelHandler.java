@@ -4,6 +4,7 @@ import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.proto.Capabilities;
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.vmsim.HostMemoryFault;
 import io.mtemigrate.proto.Hello;
 import io.mtemigrate.proto.HelloAccept;
 import io.mtemigrate.tagstream.FrameException;
@@ -151,6 +152,9 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter {
             fail(ctx, ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, root.getMessage());
         } else if (root instanceof MigrationAbort abort) {
             fail(ctx, abort.code(), abort.getMessage());
+        } else if (HostMemoryFault.is(root)) {
+            // The JVM may raise a fault a few instructions after the store, outside the session's own catch.
+            fail(ctx, ErrorCode.ERROR_CODE_VM_ERROR, HostMemoryFault.explain(server.config().memoryDirectory()));
         } else {
             fail(ctx, ErrorCode.ERROR_CODE_INTERNAL, "target error: " + root);
         }

@@ -82,12 +82,21 @@ public final class HostMemory implements AutoCloseable {
         return new HostMemory(size, pageSize, true, defaultDirectory());
     }
 
+    /**
+     * Like {@link #anonymous}, with the memory file in {@code directory} (a tmpfs, for memory that can hold tags):
+     * its file system's free space then bounds the guest, see {@link HostCapacity}.
+     */
+    public static HostMemory inDirectory(Path directory, long size, PageSize pageSize) {
+        return new HostMemory(size, pageSize, true, directory);
+    }
+
     /** A mapping of an ordinary file: it cannot hold tags, so an MTE VM refuses it (VM_MTE_ALLOWED is not set). */
     public static HostMemory fileBacked(Path directory, long size, PageSize pageSize) {
         return new HostMemory(size, pageSize, false, directory);
     }
 
-    private static Path defaultDirectory() {
+    /** Where {@link #anonymous} puts its memory files: {@code /dev/shm} when there is one. */
+    public static Path defaultDirectory() {
         Path shm = Path.of("/dev/shm");
         return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
     }
