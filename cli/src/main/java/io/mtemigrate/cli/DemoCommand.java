@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        MachineSpec machineSpec = vm.spec(spec.commandLine());
+        MachineSpec machineSpec = vm.spec(spec.commandLine(), "demo waits for it to finish on the target");
         MigrationConfig config = migration.config(spec.commandLine());
         output.requireWritable(spec.commandLine());
         Path memoryDir = memory.directory(spec.commandLine());

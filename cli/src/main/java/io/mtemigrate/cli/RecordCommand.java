@@ -32,7 +32,7 @@ final class RecordCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        MachineSpec machineSpec = vm.spec(spec.commandLine());
+        MachineSpec machineSpec = vm.spec(spec.commandLine(), "a replay of the recording would wait for it to finish");
         MigrationConfig config = migration.config(spec.commandLine());
         OutputOptions.requireWritable(spec.commandLine(), "--out", out);
         output.requireWritable(spec.commandLine());

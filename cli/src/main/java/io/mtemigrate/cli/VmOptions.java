@@ -45,14 +45,20 @@ final class VmOptions {
     long seed;
 
     @Option(names = "--steps", paramLabel = "N",
-            description = "Steps each vCPU runs in all, before and after the migration, at least 1 (default: 4 s"
-                    + " plus 4 s per GiB of RAM at the dirty rate).")
+            description = "Steps each vCPU runs in all, before and after the migration (default: 4 s plus 4 s per"
+                    + " GiB of RAM at the dirty rate). 0, for source only, runs the guest until it is stopped.")
     Long steps;
 
     @Option(names = "--no-mte", description = "Migrate a VM without MTE (no tags).")
     boolean noMte;
 
-    MachineSpec spec(CommandLine commandLine) {
+    /**
+     * The guest to boot.
+     *
+     * @param whyNotEndless why this command cannot take --steps 0, a guest that runs until stopped; null if it can
+     */
+    MachineSpec spec(CommandLine commandLine, String whyNotEndless) {
+        boolean endless = whyNotEndless == null;
         if (vcpus < 1 || vcpus > 64) {
             throw new CommandLine.ParameterException(commandLine, "--vcpus must be 1..64, not " + vcpus);
         }
@@ -64,11 +70,12 @@ final class VmOptions {
             throw new CommandLine.ParameterException(commandLine, "--ram " + Units.bytes(ram) + " is too small for "
                     + vcpus + " vCPUs: each needs at least 4 pages");
         }
-        if (steps != null && steps < 1) {
-            // The emulator reads a budget of 0 as "run until stopped": the commands that wait for the guest to
-            // finish its steps would then wait for ever.
-            throw new CommandLine.ParameterException(commandLine, "--steps must be at least 1, not " + steps
-                    + (steps == 0 ? " (a guest without steps never finishes; leave --steps out for the default)" : ""));
+        if (steps != null && steps < (endless ? 0 : 1)) {
+            // The emulator reads a budget of 0 as "run until stopped": a command that waits for the guest to
+            // finish its steps (demo's target and reference runs, a replay of a recording) would wait for ever.
+            throw new CommandLine.ParameterException(commandLine, "--steps must be at least " + (endless ? 0 : 1)
+                    + ", not " + steps + (steps == 0 ? " (0 runs the guest until it is stopped, and " + whyNotEndless
+                    + "; leave --steps out for the default)" : ""));
         }
         long rate = dirtyRate != null ? dirtyRate : workload == Workload.IDLE ? 0 : DEFAULT_DIRTY_RATE;
         long budget = steps != null ? steps : defaultSteps(workload, rate, vcpus, defaultRunSeconds(ram));

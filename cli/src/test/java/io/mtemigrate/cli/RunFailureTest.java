@@ -56,6 +56,20 @@ class RunFailureTest {
     }
 
     @Test
+    void shouldNotWaitForAGuestWithoutStepsAfterAFailedMigration() throws IOException {
+        int port = closedPort();
+        Path json = dir.resolve("s.json");
+
+        Cli.Run run = Cli.run("source", "--connect", "127.0.0.1:" + port, "--ram", "16M", "--steps", "0",
+                "--json", json.toString());
+
+        assertEquals(1, run.status(), run.toString());
+        assertTrue(run.err().contains("the guest kept running here until now: with --steps 0 it has no end to run to"),
+                run.toString());
+        assertEquals("failed", ReportJson.parse(Files.readString(json)).getStatus());
+    }
+
+    @Test
     void shouldStillSayWhyARunFailedWhenQuiet() throws IOException {
         int port = closedPort();
 
