@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -92,8 +94,10 @@ final class ResultFiles {
     /** The operating system's words (e.g. "Read-only file system"), not the exception's class. */
     private static String reason(IOException e) {
         if (e instanceof FileSystemException fs) {
-            return fs.getReason() != null ? fs.getReason() : e instanceof AccessDeniedException ? "permission denied"
-                    : "cannot create " + fs.getFile();
+            // The JDK keeps the errno's text only for some errors and says the others with the exception's type.
+            return fs.getReason() != null ? fs.getReason() : e instanceof AccessDeniedException ? "Permission denied"
+                    : e instanceof NoSuchFileException ? "No such file or directory"
+                    : e instanceof FileAlreadyExistsException ? "File exists" : e.getClass().getSimpleName();
         }
         return String.valueOf(e.getMessage());
     }
