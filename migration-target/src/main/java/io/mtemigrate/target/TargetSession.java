@@ -190,7 +190,7 @@ final class TargetSession {
     }
 
     /** A page that could not be backed (SIGBUS on a full tmpfs) fails this migration, not the process. */
-    MigrationAbort memoryFault(InternalError e) {
+    private MigrationAbort memoryFault(InternalError e) {
         if (!HostMemoryFault.is(e)) {
             throw e;
         }
