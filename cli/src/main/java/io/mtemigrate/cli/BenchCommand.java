@@ -73,6 +73,8 @@ final class BenchCommand implements Callable<Integer> {
                         + " or page-size, not '" + sweep + "'");
             }
         }
+        output.requireWritable(spec.commandLine());
+        OutputOptions.requireWritable(spec.commandLine(), "--html", html);
         long size = quick ? 64L << 20 : ram;
         if (size % PageSize.SIZE_64K.bytes() != 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--ram must be a multiple of 64K for the bench");

@@ -16,6 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
@@ -31,6 +32,8 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     MigrationOptions migration;
     @Mixin
+    MemoryOptions memory;
+    @Mixin
     OutputOptions output;
 
     @picocli.CommandLine.Option(names = "--no-prealloc", description = "Let the target commit guest memory page by page"
@@ -39,8 +42,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        MachineSpec machineSpec = vm.spec(spec.commandLine());
+        MachineSpec machineSpec = vm.spec(spec.commandLine(), "demo waits for it to finish on the target");
         MigrationConfig config = migration.config(spec.commandLine());
+        output.requireWritable(spec.commandLine());
+        Path memoryDir = memory.directory(spec.commandLine());
         Console console = new Console(output);
         console.say("booting a %s %s guest (%s, %d vCPUs, %s pages, fill %s)", Units.bytes(machineSpec.ramBytes()),
                 machineSpec.mte() ? "MTE" : "non-MTE", machineSpec.workload().cliName(), machineSpec.vcpus(),
@@ -48,9 +53,10 @@ final class DemoCommand implements Callable<Integer> {
         ArrivalQueue arrivals = new ArrivalQueue(null);
         MigrationReport report;
         TargetConfig targetConfig = TargetConfig.loopback()
-                .withPrealloc(noPrealloc ? 0 : machineSpec.ramBytes(), machineSpec.pageSize());
+                .withPrealloc(noPrealloc ? 0 : machineSpec.ramBytes(), machineSpec.pageSize())
+                .withMemoryDirectory(memoryDir);
         try (TargetServer target = TargetServer.start(targetConfig, arrivals);
-             SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), machineSpec)) {
+             SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), machineSpec, memoryDir)) {
             if (!noPrealloc) {
                 console.say("the target committed %s of guest memory in %d ms", Units.bytes(machineSpec.ramBytes()),
                         target.preallocMillis());

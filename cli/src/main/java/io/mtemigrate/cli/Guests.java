@@ -1,5 +1,6 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.vmsim.HostMemoryFault;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.machine.MachineSpec;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
@@ -17,7 +18,10 @@ final class Guests {
         boolean halted = machine.awaitHalted(limit);
         Throwable failure = machine.vm().vcpuFailure();
         if (failure != null) {
-            throw new CliException("the guest stopped with an error: " + failure.getMessage(), failure);
+            throw new CliException(HostMemoryFault.is(failure)
+                    ? "the guest stopped: the host could not back its memory (the file system of its memory file is"
+                            + " full, or the host is out of memory)"
+                    : "the guest stopped with an error: " + failure.getMessage(), failure);
         }
         if (!halted) {
             machine.pause();

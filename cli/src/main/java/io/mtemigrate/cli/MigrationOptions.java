@@ -28,7 +28,8 @@ final class MigrationOptions {
     int maxRounds;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m", converter = Converters.Time.class,
-            description = "Give up when the migration takes longer, e.g. 90s, 10m (default: ${DEFAULT-VALUE}).")
+            description = "Give up when the migration takes longer, handshake included, e.g. 90s, 10m; a --max-bandwidth"
+                    + " that cannot carry the migration within it fails it at once (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--stall-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Converters.Time.class,

@@ -1,5 +1,6 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.vmsim.InsufficientHostMemory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -39,7 +40,8 @@ public final class MteMigrate implements Runnable {
         });
         commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
             PrintWriter err = cl.getErr();
-            err.println("mte-migrate: " + (e instanceof CliException ? e.getMessage() : e.toString()));
+            boolean expected = e instanceof CliException || e instanceof InsufficientHostMemory;
+            err.println("mte-migrate: " + (expected ? e.getMessage() : e.toString()));
             if (debug) {
                 e.printStackTrace(err);
             }

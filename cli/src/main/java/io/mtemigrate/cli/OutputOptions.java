@@ -2,6 +2,7 @@ package io.mtemigrate.cli;
 
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.proto.ReportJson;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -20,6 +21,22 @@ final class OutputOptions {
 
     @Option(names = "--debug", description = "Print stack traces of errors.")
     boolean debug;
+
+    /** Refuses, as a usage error, a --json file that cannot be written: before the command starts anything. */
+    void requireWritable(CommandLine commandLine) {
+        requireWritable(commandLine, "--json", json);
+    }
+
+    /** The same for another output file of a command; nothing to check when {@code file} is null. */
+    static void requireWritable(CommandLine commandLine, String option, Path file) {
+        if (file == null) {
+            return;
+        }
+        String problem = ResultFiles.whyNotWritable(file);
+        if (problem != null) {
+            throw new CommandLine.ParameterException(commandLine, option + " " + file + " cannot be written: " + problem);
+        }
+    }
 
     boolean showProgress() {
         return !quiet && (progress || System.console() != null);

@@ -1,6 +1,7 @@
 package io.mtemigrate.cli;
 
 import io.mtemigrate.source.Destination;
+import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.vmsim.machine.MachineSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -8,7 +9,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -32,12 +32,10 @@ final class RecordCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        MachineSpec machineSpec = vm.spec(spec.commandLine());
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-            throw new CliException("cannot write " + out + ": " + parent + " is not a writable directory");
-        }
-        return SourceCommand.migrate(machineSpec, migration.config(spec.commandLine()), Destination.streamFile(out),
-                "recording to " + out, output);
+        MachineSpec machineSpec = vm.spec(spec.commandLine(), "a replay of the recording would wait for it to finish");
+        MigrationConfig config = migration.config(spec.commandLine());
+        OutputOptions.requireWritable(spec.commandLine(), "--out", out);
+        output.requireWritable(spec.commandLine());
+        return SourceCommand.migrate(machineSpec, config, Destination.streamFile(out), "recording to " + out, output);
     }
 }

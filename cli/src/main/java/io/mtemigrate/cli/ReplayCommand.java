@@ -51,6 +51,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        output.requireWritable(spec.commandLine());
         MutualTls clientTls = null;
         if (to != null) {
             tls.requireAuthenticationBeyondLoopback(spec.commandLine(), to, "--to " + to);

@@ -2,7 +2,11 @@ package io.mtemigrate.cli;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -49,6 +53,53 @@ final class ResultFiles {
             }
             throw e;
         }
+    }
+
+    /**
+     * Why {@link #write} would fail for {@code file}, or null when it should succeed: checked before a run starts,
+     * so that a report nobody can write is refused before minutes of migration instead of after them. It creates
+     * and deletes a probe file where the real one will go, which also finds read-only file systems and
+     * directories that only root's permission bits seem to open.
+     */
+    static String whyNotWritable(Path file) {
+        Path path = file.toAbsolutePath();
+        if (Files.isDirectory(path)) {
+            return "it is a directory";
+        }
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            // A pipe or a device is written in place; opening a pipe here would block until someone reads it.
+            return Files.isWritable(path) ? null : "permission denied";
+        }
+        Path target;
+        try {
+            target = Files.isSymbolicLink(path) ? linkTarget(path) : path;
+        } catch (IOException e) {
+            return "cannot follow the link: " + e.getMessage();
+        }
+        Path directory = target.getParent();
+        if (directory == null || !Files.isDirectory(directory)) {
+            return (directory == null ? target : directory) + " is not a directory";
+        }
+        Path probe = directory.resolve("." + target.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".probe");
+        try {
+            Files.newByteChannel(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+            Files.delete(probe);
+            return null;
+        } catch (IOException e) {
+            return "cannot create a file in " + directory + ": " + reason(e);
+        }
+    }
+
+    /** The operating system's words (e.g. "Read-only file system"), not the exception's class. */
+    private static String reason(IOException e) {
+        if (e instanceof FileSystemException fs) {
+            // The JDK keeps the errno's text only for some errors and says the others with the exception's type.
+            return fs.getReason() != null ? fs.getReason() : e instanceof AccessDeniedException ? "Permission denied"
+                    : e instanceof NoSuchFileException ? "No such file or directory"
+                    : e instanceof FileAlreadyExistsException ? "File exists" : e.getClass().getSimpleName();
+        }
+        return String.valueOf(e.getMessage());
     }
 
     /** Where a link points, also when that file does not exist yet. */

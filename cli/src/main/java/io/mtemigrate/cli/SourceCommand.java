@@ -43,8 +43,9 @@ final class SourceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        MachineSpec machineSpec = vm.spec(spec.commandLine());
+        MachineSpec machineSpec = vm.spec(spec.commandLine(), null);
         MigrationConfig config = migration.config(spec.commandLine());
+        output.requireWritable(spec.commandLine());
         tls.requireAuthenticationBeyondLoopback(spec.commandLine(), connect, "--connect " + connect);
         MutualTls clientTls = tls.client(spec.commandLine());
         Destination destination = clientTls == null ? Destination.target(connect.address())
@@ -70,7 +71,9 @@ final class SourceCommand implements Callable<Integer> {
                 if (progress != null) {
                     progress.finish();
                 }
-                if (report.getStatus().equals("failed") && !source.vm().vcpusPaused()) {
+                if (report.getStatus().equals("failed") && !source.vm().vcpusPaused() && machineSpec.steps() == 0) {
+                    console.say("the guest kept running here until now: with --steps 0 it has no end to run to");
+                } else if (report.getStatus().equals("failed") && !source.vm().vcpusPaused()) {
                     console.say("the guest keeps running here; letting it finish its steps");
                     report = report.toBuilder()
                             .setFinalDigest(RamDigest.hex(Guests.runToEnd(source, Duration.ofHours(1)))).build();

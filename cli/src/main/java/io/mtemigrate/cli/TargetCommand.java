@@ -5,6 +5,7 @@ import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.target.ArrivedVm;
 import io.mtemigrate.target.TargetConfig;
 import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.vmsim.InsufficientHostMemory;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
 import picocli.CommandLine;
@@ -63,6 +64,9 @@ final class TargetCommand implements Callable<Integer> {
     Duration handshakeTimeout;
 
     @Mixin
+    MemoryOptions memory;
+
+    @Mixin
     TlsOptions tls;
 
     @Mixin
@@ -77,16 +81,20 @@ final class TargetCommand implements Callable<Integer> {
         if (handshakeTimeout.isZero()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--handshake-timeout must be positive");
         }
+        output.requireWritable(spec.commandLine());
+        java.nio.file.Path memoryDir = memory.directory(spec.commandLine());
         MutualTls serverTls = tls.server(spec.commandLine(), handshakeTimeout);
         Console console = new Console(output);
         ArrivalQueue arrivals = new ArrivalQueue(console);
         TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
                 .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withPrealloc(prealloc, preallocPageSize)
                 .withMaxMigrations(maxMigrations).withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure)
-                .withTls(serverTls);
+                .withTls(serverTls).withMemoryDirectory(memoryDir);
         TargetServer server;
         try {
             server = TargetServer.start(config, arrivals);
+        } catch (InsufficientHostMemory e) {
+            throw new CliException(e.getMessage(), e);
         } catch (Exception e) {
             throw new CliException("cannot listen on " + listen + ": " + e.getMessage(), e);
         }

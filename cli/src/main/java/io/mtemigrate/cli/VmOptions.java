@@ -35,21 +35,30 @@ final class VmOptions {
     Long dirtyRate;
 
     @Option(names = "--fill", paramLabel = "KIND", defaultValue = "random", converter = Converters.Fills.class,
-            description = "Initial RAM and tags: zero, random, pattern, alloc (default: ${DEFAULT-VALUE}).")
+            description = "Initial RAM and tags: zero, random, pattern, alloc (default: ${DEFAULT-VALUE}). The guest"
+                    + " boots only if this host can commit what it may come to hold: all of RAM (plus 1/16 for MTE"
+                    + " tags) for any fill but zero; for zero, a page for every granule its workload stores to in"
+                    + " its --steps, up to all of RAM (an idle zero guest costs nothing).")
     Fill fill;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the fill and the program (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--steps", paramLabel = "N",
-            description = "Steps each vCPU runs in all, before and after the migration (default: 4 s plus"
-                    + " 4 s per GiB of RAM at the dirty rate).")
+            description = "Steps each vCPU runs in all, before and after the migration (default: 4 s plus 4 s per"
+                    + " GiB of RAM at the dirty rate). 0, for source only, runs the guest until it is stopped.")
     Long steps;
 
     @Option(names = "--no-mte", description = "Migrate a VM without MTE (no tags).")
     boolean noMte;
 
-    MachineSpec spec(CommandLine commandLine) {
+    /**
+     * The guest to boot.
+     *
+     * @param whyNotEndless why this command cannot take --steps 0, a guest that runs until stopped; null if it can
+     */
+    MachineSpec spec(CommandLine commandLine, String whyNotEndless) {
+        boolean endless = whyNotEndless == null;
         if (vcpus < 1 || vcpus > 64) {
             throw new CommandLine.ParameterException(commandLine, "--vcpus must be 1..64, not " + vcpus);
         }
@@ -61,8 +70,12 @@ final class VmOptions {
             throw new CommandLine.ParameterException(commandLine, "--ram " + Units.bytes(ram) + " is too small for "
                     + vcpus + " vCPUs: each needs at least 4 pages");
         }
-        if (steps != null && steps < 0) {
-            throw new CommandLine.ParameterException(commandLine, "--steps cannot be negative");
+        if (steps != null && steps < (endless ? 0 : 1)) {
+            // The emulator reads a budget of 0 as "run until stopped": a command that waits for the guest to
+            // finish its steps (demo's target and reference runs, a replay of a recording) would wait for ever.
+            throw new CommandLine.ParameterException(commandLine, "--steps must be at least " + (endless ? 0 : 1)
+                    + ", not " + steps + (steps == 0 ? " (0 runs the guest until it is stopped, and " + whyNotEndless
+                    + "; leave --steps out for the default)" : ""));
         }
         long rate = dirtyRate != null ? dirtyRate : workload == Workload.IDLE ? 0 : DEFAULT_DIRTY_RATE;
         long budget = steps != null ? steps : defaultSteps(workload, rate, vcpus, defaultRunSeconds(ram));

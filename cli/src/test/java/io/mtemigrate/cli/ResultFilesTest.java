@@ -70,4 +70,29 @@ class ResultFilesTest {
         assertEquals(dir.resolve("missing") + " is not a directory", e.getMessage());
         assertEquals(false, Files.exists(dir.resolve("missing")));
     }
+
+    @Test
+    void shouldFindNoProblemWithANewFileInAWritableDirectoryAndLeaveNoProbe() throws IOException {
+        assertEquals(null, ResultFiles.whyNotWritable(dir.resolve("r.json")));
+
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList());
+        }
+    }
+
+    @Test
+    void shouldFindNoProblemWithADeviceThatIsWrittenInPlace() {
+        assertEquals(null, ResultFiles.whyNotWritable(Path.of("/dev/null")));
+    }
+
+    @Test
+    void shouldNameAMissingDirectory() {
+        assertEquals(dir.resolve("missing") + " is not a directory",
+                ResultFiles.whyNotWritable(dir.resolve("missing").resolve("r.json")));
+    }
+
+    @Test
+    void shouldNameADirectoryGivenAsTheFile() {
+        assertEquals("it is a directory", ResultFiles.whyNotWritable(dir));
+    }
 }

@@ -64,7 +64,12 @@ final class TargetLink implements MigrationTransport {
     private final LongSupplier clock;
     private final long maxBandwidth;
     private final long stallTimeoutNanos;
+    /** When the migration's --timeout runs out (0: never), and that timeout, for the waits that do not take a checkpoint. */
+    private long deadlineNanos;
+    private Duration timeout = Duration.ZERO;
     private long pacedUntilNanos;
+    /** Bytes that went through the bandwidth cap: what it has to let through before the deadline. */
+    private long pacedBytes;
     private volatile MigrationFailure failure;
     private volatile boolean closing;
 
@@ -88,10 +93,12 @@ final class TargetLink implements MigrationTransport {
                               Checkpoint checkpoint) throws MigrationFailure {
         TargetLink link = new TargetLink(config.channels(), config.maxInFlightBytes(), config.maxBandwidth(),
                 config.stallTimeout(), config.nanoClock());
+        link.deadlineNanos = deadlineNanos;
+        link.timeout = config.timeout();
         try {
             ByteString session = hello.getSessionId();
             for (int i = 0; i < config.channels(); i++) {
-                link.open(i, target, tls);
+                link.open(i, target, tls, checkpoint);
                 link.sendControl(i, ControlMessage.newBuilder().setHello(hello.toBuilder().setChannelIndex(i)
                         .setSessionId(session)).build());
                 ControlMessage answer = link.awaitControl(deadlineNanos, checkpoint);
@@ -113,12 +120,12 @@ final class TargetLink implements MigrationTransport {
                 : message.getBodyCase().name();
     }
 
-    private void open(int index, InetSocketAddress target, MutualTls tls) throws MigrationFailure {
+    private void open(int index, InetSocketAddress target, MutualTls tls, Checkpoint checkpoint) throws MigrationFailure {
         ChannelFuture connect = new Bootstrap()
                 .group(group)
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
                 .option(ChannelOption.SO_SNDBUF, SocketBuffers.SOCKET_BYTES)
                 .option(ChannelOption.ALLOCATOR, frames)
                 .handler(new ChannelInitializer<SocketChannel>() {
@@ -129,7 +136,8 @@ final class TargetLink implements MigrationTransport {
                                 .addLast(new SourceChannelHandler(TargetLink.this, index));
                     }
                 })
-                .connect(target).awaitUninterruptibly();
+                .connect(target);
+        awaitWithin(connect, checkpoint);
         if (!connect.isSuccess()) {
             Throwable cause = connect.cause();
             throw new MigrationFailure("cannot connect to the target at " + target.getHostString() + ":"
@@ -137,7 +145,34 @@ final class TargetLink implements MigrationTransport {
         }
         channels[index] = connect.channel();
         if (handshakes[index] != null) {
-            handshakes[index].await(target);
+            handshakes[index].await(target, this::awaitWithin, checkpoint);
+        }
+    }
+
+    /** The kernel's connect gives up after 10 s, or when the migration's timeout runs out if that is sooner. */
+    private int connectTimeoutMillis() {
+        long left = deadlineNanos == 0 ? Long.MAX_VALUE : (deadlineNanos - clock.getAsLong()) / 1_000_000;
+        return (int) Math.max(1, Math.min(10_000, left));
+    }
+
+    /** Waits for a connect or TLS handshake while the checkpoint (cancellation, the timeout) allows. */
+    private void awaitWithin(io.netty.util.concurrent.Future<?> future, Checkpoint checkpoint) throws MigrationFailure {
+        try {
+            while (!future.await(50, TimeUnit.MILLISECONDS)) {
+                checkpoint.check();
+                checkDeadline();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationFailure("interrupted", true, e);
+        }
+    }
+
+    /** The timeout for waits that get no checkpoint (control messages): the same words as the migration's own. */
+    private void checkDeadline() throws MigrationFailure {
+        if (deadlineNanos != 0 && clock.getAsLong() - deadlineNanos > 0) {
+            throw new MigrationFailure("the migration did not finish within " + timeout.toSeconds() + " s")
+                    .withCode(ErrorCode.ERROR_CODE_TIMEOUT);
         }
     }
 
@@ -162,6 +197,7 @@ final class TargetLink implements MigrationTransport {
                 flushAll();
                 while (!budget.tryAcquire(size, 50, TimeUnit.MILLISECONDS)) {
                     checkpoint.check();
+                    checkDeadline();
                     throwIfFailed();
                     stall.check();
                 }
@@ -174,7 +210,13 @@ final class TargetLink implements MigrationTransport {
             frame.release();
             throw e;
         }
-        pace(size);
+        try {
+            pace(size, checkpoint);
+        } catch (MigrationFailure e) {
+            budget.release(size);
+            frame.release();
+            throw e;
+        }
         // Writes without a flush queue on the channel without waking its event loop; one flush then hands many
         // frames to the kernel in one gathering write. Small frames (scattered dirty pages) would otherwise cost
         // a wake-up and a system call each.
@@ -248,16 +290,30 @@ final class TargetLink implements MigrationTransport {
         }
     }
 
-    private void pace(int size) {
+    /**
+     * Holds a frame of {@code size} bytes back until the bandwidth cap lets it go. A frame the cap would let go
+     * only after the migration's deadline fails the migration at once, naming the cap: waiting for the deadline
+     * first would take as long and then blame the wrong thing.
+     */
+    private void pace(int size, Checkpoint checkpoint) throws MigrationFailure {
         if (maxBandwidth <= 0) {
             return;
         }
         long now = clock.getAsLong();
+        pacedBytes += size;
         // A park oversleeps by tens of microseconds, longer than a small frame's share of a second: keep the debt
         // for up to PACING_SLACK so later frames catch up instead of every oversleep lowering the rate.
         pacedUntilNanos = Math.max(pacedUntilNanos, now - PACING_SLACK_NANOS) + size * 1_000_000_000L / maxBandwidth;
-        while (pacedUntilNanos - clock.getAsLong() > 0 && failure == null) {
-            LockSupport.parkNanos(pacedUntilNanos - clock.getAsLong());
+        if (deadlineNanos != 0 && now - deadlineNanos < 0 && pacedUntilNanos - deadlineNanos > 0) {
+            Duration leavesAfter = Duration.ofNanos(pacedUntilNanos - (deadlineNanos - timeout.toNanos()));
+            throw new MigrationFailure(BandwidthCap.tooSmall(maxBandwidth, timeout, pacedBytes, leavesAfter))
+                    .withCode(ErrorCode.ERROR_CODE_TIMEOUT);
+        }
+        long left;
+        while ((left = pacedUntilNanos - clock.getAsLong()) > 0 && failure == null) {
+            LockSupport.parkNanos(Math.min(left, 50_000_000L));
+            checkpoint.check();
+            checkDeadline();
         }
     }
 

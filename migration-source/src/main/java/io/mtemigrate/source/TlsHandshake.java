@@ -28,8 +28,18 @@ final class TlsHandshake {
         return new TlsHandshake(handler.handshakeFuture());
     }
 
+    /** How the caller waits for a future: within its deadline and cancellation. */
+    @FunctionalInterface
+    interface Waiter {
+        void await(Future<?> future, Checkpoint checkpoint) throws MigrationFailure;
+    }
+
     void await(InetSocketAddress target) throws MigrationFailure {
-        done.awaitUninterruptibly();
+        await(target, (future, ignored) -> future.awaitUninterruptibly(), Checkpoint.NONE);
+    }
+
+    void await(InetSocketAddress target, Waiter waiter, Checkpoint checkpoint) throws MigrationFailure {
+        waiter.await(done, checkpoint);
         if (!done.isSuccess()) {
             throw new MigrationFailure("TLS handshake with the target at " + target.getHostString() + ":"
                     + target.getPort() + " failed: " + describe(done.cause()), false, done.cause());

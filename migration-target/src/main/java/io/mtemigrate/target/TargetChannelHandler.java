@@ -10,6 +10,7 @@ import io.mtemigrate.tagstream.FrameException;
 import io.mtemigrate.tagstream.frame.LandingReceiver;
 import io.mtemigrate.tagstream.frame.PageBatch;
 import io.mtemigrate.tagstream.handshake.VersionNegotiator;
+import io.mtemigrate.vmsim.HostMemoryFault;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
@@ -166,6 +167,9 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             fail(ctx, ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, root.getMessage());
         } else if (root instanceof MigrationAbort abort) {
             fail(ctx, abort.code(), abort.getMessage());
+        } else if (HostMemoryFault.is(root)) {
+            // The JVM may raise a fault a few instructions after the store, outside the session's own catch.
+            fail(ctx, ErrorCode.ERROR_CODE_VM_ERROR, HostMemoryFault.explain(server.config().memoryDirectory()));
         } else {
             fail(ctx, ErrorCode.ERROR_CODE_INTERNAL, "target error: " + root);
         }

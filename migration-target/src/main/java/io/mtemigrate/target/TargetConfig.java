@@ -1,10 +1,12 @@
 package io.mtemigrate.target;
 
 import io.mtemigrate.migration.MutualTls;
+import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.PageSize;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -22,11 +24,12 @@ import java.time.Duration;
  * @param insecure               the operator accepts listening beyond loopback without authentication
  * @param maxMigrations          migrations received at once; more are refused as busy
  * @param handshakeTimeout       a connection that has not finished TLS and said Hello by then is closed
+ * @param memoryDirectory        where guest memory files go (a tmpfs); its free space bounds the VMs accepted
  */
 public record TargetConfig(String host, int port, long maxRamBytes, boolean hostHasMte,
                            boolean verifyFullBeforeResume, Duration idleTimeout, long preallocBytes,
                            PageSize preallocPageSize, MutualTls tls, boolean insecure, int maxMigrations,
-                           Duration handshakeTimeout) {
+                           Duration handshakeTimeout, Path memoryDirectory) {
     public static final String LOOPBACK = "127.0.0.1";
 
     public TargetConfig {
@@ -37,7 +40,7 @@ public record TargetConfig(String host, int port, long maxRamBytes, boolean host
 
     public static TargetConfig loopback() {
         return new TargetConfig(LOOPBACK, 0, 0, true, false, Duration.ofSeconds(30), 0, PageSize.SIZE_4K, null,
-                false, 4, Duration.ofSeconds(10));
+                false, 4, Duration.ofSeconds(10), HostMemory.defaultDirectory());
     }
 
     /** Connections the server holds at once: every channel of every allowed migration, plus room for handshakes. */
@@ -62,47 +65,52 @@ public record TargetConfig(String host, int port, long maxRamBytes, boolean host
     }
 
     public TargetConfig withPort(int newPort) {
-        return new TargetConfig(host, newPort, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout);
+        return new TargetConfig(host, newPort, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout, memoryDirectory);
     }
 
     public TargetConfig withHost(String newHost) {
-        return new TargetConfig(newHost, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout);
+        return new TargetConfig(newHost, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout, memoryDirectory);
     }
 
     public TargetConfig withMaxRam(long bytes) {
-        return new TargetConfig(host, port, bytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout);
+        return new TargetConfig(host, port, bytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout, memoryDirectory);
     }
 
     public TargetConfig withHostMte(boolean mte) {
-        return new TargetConfig(host, port, maxRamBytes, mte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout);
+        return new TargetConfig(host, port, maxRamBytes, mte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout, memoryDirectory);
     }
 
     public TargetConfig withVerifyFull(boolean verify) {
-        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verify, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout);
+        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verify, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout, memoryDirectory);
     }
 
     public TargetConfig withIdleTimeout(Duration timeout) {
-        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, timeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout);
+        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, timeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout, memoryDirectory);
     }
 
     /** Commits {@code bytes} of guest memory for {@code pageSize} pages at start, like QEMU's -mem-prealloc. */
     public TargetConfig withPrealloc(long bytes, PageSize pageSize) {
-        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, bytes, pageSize, tls, insecure, maxMigrations, handshakeTimeout);
+        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, bytes, pageSize, tls, insecure, maxMigrations, handshakeTimeout, memoryDirectory);
     }
 
     public TargetConfig withTls(MutualTls serverTls) {
-        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, serverTls, insecure, maxMigrations, handshakeTimeout);
+        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, serverTls, insecure, maxMigrations, handshakeTimeout, memoryDirectory);
     }
 
     public TargetConfig withInsecure(boolean accept) {
-        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, accept, maxMigrations, handshakeTimeout);
+        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, accept, maxMigrations, handshakeTimeout, memoryDirectory);
     }
 
     public TargetConfig withMaxMigrations(int migrations) {
-        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, migrations, handshakeTimeout);
+        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, migrations, handshakeTimeout, memoryDirectory);
+    }
+
+    /** Guest memory files in {@code directory} instead of {@code /dev/shm}. */
+    public TargetConfig withMemoryDirectory(Path directory) {
+        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, handshakeTimeout, directory);
     }
 
     public TargetConfig withHandshakeTimeout(Duration timeout) {
-        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, timeout);
+        return new TargetConfig(host, port, maxRamBytes, hostHasMte, verifyFullBeforeResume, idleTimeout, preallocBytes, preallocPageSize, tls, insecure, maxMigrations, timeout, memoryDirectory);
     }
 }

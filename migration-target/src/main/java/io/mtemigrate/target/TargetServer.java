@@ -5,7 +5,10 @@ import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.migration.RecyclingAllocator;
 import io.mtemigrate.migration.SocketBuffers;
 import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.vmsim.HostCapacity;
 import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.HostMemoryFault;
+import io.mtemigrate.vmsim.InsufficientHostMemory;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
 import io.mtemigrate.tagstream.frame.ControlMessageEncoder;
 import io.mtemigrate.tagstream.frame.LandingReadAllocator;
@@ -62,9 +65,7 @@ public final class TargetServer implements AutoCloseable {
         long prefaultMillis = 0;
         try {
             if (config.preallocBytes() > 0) {
-                HostMemory memory = HostMemory.anonymous(config.preallocBytes(), config.preallocPageSize());
-                prefaultMillis = memory.prefault();
-                preallocated.set(memory);
+                prefaultMillis = preallocate(config);
             }
             serverChannel = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -114,6 +115,28 @@ public final class TargetServer implements AutoCloseable {
         this.preallocMillis = prefaultMillis;
     }
 
+    /**
+     * Commits the preallocated memory, data and tags, after checking the host can hold it: committing more than
+     * that is the OOM killer's business (or SIGBUS on a full tmpfs), not an error this process gets to see.
+     */
+    private long preallocate(TargetConfig config) {
+        long bytes = config.preallocBytes();
+        HostCapacity.of(config.memoryDirectory()).require(HostCapacity.backingBytes(bytes, true),
+                "preallocating " + HostCapacity.size(bytes) + " of guest memory with its MTE tags");
+        HostMemory memory = HostMemory.inDirectory(config.memoryDirectory(), bytes, config.preallocPageSize());
+        try {
+            long millis = memory.prefault();
+            preallocated.set(memory);
+            return millis;
+        } catch (InternalError e) {
+            memory.close();
+            if (HostMemoryFault.is(e)) {
+                throw new InsufficientHostMemory(HostMemoryFault.explain(config.memoryDirectory()));
+            }
+            throw e;
+        }
+    }
+
     /** Binds and starts accepting; fails (with the port and address named) when the address is in use. */
     public static TargetServer start(TargetConfig config, TargetListener listener) throws InterruptedException {
         return new TargetServer(config, listener);
@@ -134,7 +157,8 @@ public final class TargetServer implements AutoCloseable {
 
     /**
      * Memory for a memslot: the preallocated memory the first time it fits (same page size, large enough), fresh
-     * memory otherwise. Preallocated memory serves one VM; a failed migration gives it back to the host.
+     * memory otherwise, if the host can commit all of it. Preallocated memory serves one VM; a failed migration
+     * gives it back to the host.
      */
     SimulatedMachine.MemorySource memorySource() {
         return (slot, pageSize) -> {
@@ -143,7 +167,10 @@ public final class TargetServer implements AutoCloseable {
                     && preallocated.compareAndSet(memory, null)) {
                 return memory;
             }
-            return HostMemory.anonymous(slot.size(), pageSize);
+            // Tags counted whether or not the VM uses MTE: the memory can hold them, and the check is an upper bound.
+            HostCapacity.of(config.memoryDirectory()).require(HostCapacity.backingBytes(slot.size(), true),
+                    "a VM with " + HostCapacity.size(slot.size()) + " of RAM and its MTE tags");
+            return HostMemory.inDirectory(config.memoryDirectory(), slot.size(), pageSize);
         };
     }
 

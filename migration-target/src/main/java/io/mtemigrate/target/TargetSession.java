@@ -16,6 +16,8 @@ import io.mtemigrate.proto.RoundReceived;
 import io.mtemigrate.proto.Applied;
 import io.mtemigrate.proto.VmLayout;
 import io.mtemigrate.tagstream.frame.PageBatch;
+import io.mtemigrate.vmsim.HostMemoryFault;
+import io.mtemigrate.vmsim.InsufficientHostMemory;
 import io.mtemigrate.vmsim.KvmException;
 import io.mtemigrate.vmsim.KvmVcpu;
 import io.mtemigrate.vmsim.VcpuState;
@@ -151,6 +153,8 @@ final class TargetSession {
             machine = SimulatedMachine.create(new EmulatedKvm(config.hostHasMte()), layout, memory);
         } catch (KvmException | IllegalArgumentException e) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "cannot build the VM: " + e.getMessage(), e);
+        } catch (InsufficientHostMemory e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_RAM_LIMIT, e.getMessage(), e);
         }
         digests = new PageDigests(layout);
         touched = layout.slots().stream().map(s -> new PageBits(s.size() / layout.pageSize().bytes()))
@@ -186,11 +190,24 @@ final class TargetSession {
             if (now != SessionState.RECEIVING && now != SessionState.COMPLETING) {
                 throw outOfOrder("a page batch");
             }
-            long applied = pagesApplied.addAndGet(applier.apply(batch));
+            long applied;
+            try {
+                applied = pagesApplied.addAndGet(applier.apply(batch));
+            } catch (InternalError e) {
+                throw memoryFault(e);
+            }
             reportProgress(applied);
         } finally {
             memoryLock.readLock().unlock();
         }
+    }
+
+    /** A page that could not be backed (SIGBUS on a full tmpfs) fails this migration, not the process. */
+    private MigrationAbort memoryFault(InternalError e) {
+        if (!HostMemoryFault.is(e)) {
+            throw e;
+        }
+        return new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, HostMemoryFault.explain(config.memoryDirectory()), e);
     }
 
     /** Tells a version-2 source, at most every {@link #PROGRESS_INTERVAL_NANOS}, that pages keep landing. */

@@ -9,6 +9,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.nio.file.Files;
 import java.util.stream.LongStream;
 
 /**
@@ -102,6 +103,12 @@ public final class HostMemory implements AutoCloseable {
     /** A mapping of an ordinary file: it cannot hold tags, so an MTE VM refuses it (VM_MTE_ALLOWED is not set). */
     public static HostMemory fileBacked(Path directory, long size, PageSize pageSize) {
         return new HostMemory(size, pageSize, false, (name, bytes) -> LinuxMemoryFile.inDirectory(directory, bytes));
+    }
+
+    /** Where {@link #anonymous}-like memory goes when a directory is asked for: {@code /dev/shm} when there is one. */
+    public static Path defaultDirectory() {
+        Path shm = Path.of("/dev/shm");
+        return Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
     /** Where the data and the tag storage live; a name is for memfds, which /proc/PID/maps shows. */

@@ -1,6 +1,8 @@
 package io.mtemigrate.vmsim.machine;
 
+import io.mtemigrate.vmsim.HostCapacity;
 import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.InsufficientHostMemory;
 import io.mtemigrate.vmsim.Kvm;
 import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.KvmVcpu;
@@ -14,6 +16,7 @@ import io.mtemigrate.vmsim.digest.VmDigests;
 import io.mtemigrate.vmsim.guest.ProgramRegisters;
 import io.mtemigrate.vmsim.guest.Workload;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,7 +80,21 @@ public final class SimulatedMachine implements AutoCloseable {
 
     /** Boots a VM: creates it, fills its memory and points every vCPU at the spec's guest program. */
     public static SimulatedMachine boot(Kvm kvm, MachineSpec spec) {
-        SimulatedMachine machine = create(kvm, spec.layout());
+        return boot(kvm, spec, HostMemory.defaultDirectory());
+    }
+
+    /**
+     * Like {@link #boot(Kvm, MachineSpec)}, with guest memory in {@code memoryDirectory}. A guest whose fill and
+     * program can come to commit more than the host can ({@link Footprint}) is refused before any memory is made.
+     *
+     * @throws InsufficientHostMemory with the numbers
+     */
+    public static SimulatedMachine boot(Kvm kvm, MachineSpec spec, Path memoryDirectory) {
+        HostCapacity.of(memoryDirectory).require(Footprint.bytes(spec), "a " + HostCapacity.size(spec.ramBytes())
+                + " guest with fill " + spec.fill().cliName() + " running " + spec.workload().cliName() + " for "
+                + spec.steps() + " steps");
+        SimulatedMachine machine = create(kvm, spec.layout(),
+                (slot, pageSize) -> HostMemory.inDirectory(memoryDirectory, slot.size(), pageSize));
         try {
             GuestFill.fill(machine.vm, spec.fill(), spec.seed());
             long regionBytes = spec.regionBytes();
