@@ -221,7 +221,17 @@ final class TargetLink implements MigrationTransport {
         // frames to the kernel in one gathering write. Small frames (scattered dirty pages) would otherwise cost
         // a wake-up and a system call each.
         Channel channel = channels[index];
-        channel.write(frame).addListener(f -> {
+        long now = clock.getAsLong();
+        if (unflushed[index] == 0) {
+            unflushedSince[index] = now;
+        }
+        unflushed[index] += size;
+        // A batch frame alone reaches the flush size: one task for the event loop instead of a write and a flush.
+        boolean flushNow = unflushed[index] >= FLUSH_BYTES;
+        if (flushNow) {
+            unflushed[index] = 0;
+        }
+        (flushNow ? channel.writeAndFlush(frame) : channel.write(frame)).addListener(f -> {
             budget.release(size);
             if (f.isSuccess()) {
                 bytesWritten.addAndGet(size);
@@ -233,14 +243,6 @@ final class TargetLink implements MigrationTransport {
                 failed(new MigrationFailure(why, false, f.cause()));
             }
         });
-        long now = clock.getAsLong();
-        if (unflushed[index] == 0) {
-            unflushedSince[index] = now;
-        }
-        unflushed[index] += size;
-        if (unflushed[index] >= FLUSH_BYTES) {
-            flush(index);
-        }
         // A channel that gets only a few small frames must not sit on them while the others carry the round.
         for (int i = 0; i < channels.length; i++) {
             if (unflushed[i] > 0 && now - unflushedSince[i] > MAX_FLUSH_DELAY_NANOS) {

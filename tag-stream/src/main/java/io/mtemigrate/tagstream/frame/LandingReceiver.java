@@ -63,6 +63,8 @@ public final class LandingReceiver extends ChannelInboundHandlerAdapter {
     /** The buffer handed to the channel's next read: guest memory. */
     private ByteBuf landing;
     private boolean afterLargePayload;
+    /** The checked part of the last batch: what the next read asks for after a large payload. */
+    private int lastCheckedLength = PageBatchLayout.HEADER_LENGTH;
     private long payloadBytesLanded;
     private long payloadBytesCopied;
 
@@ -101,8 +103,9 @@ public final class LandingReceiver extends ChannelInboundHandlerAdapter {
         // After a refusal the stage's bytes may all be in: a buffer with no room would make the channel read 0
         // bytes and try again at once, for ever.
         if (afterLargePayload && !failed) {
-            // The header of the batch that probably follows, not a byte of its payload.
-            int want = Math.max(stageBytes, stage == Stage.PREFIX ? PageBatchLayout.HEADER_LENGTH : 0) - have;
+            // The checked part of the batch that probably follows, shaped like the last one, in one read: at
+            // worst a few KiB of payload arrive in it and are copied.
+            int want = Math.max(stageBytes, stage == Stage.PREFIX ? lastCheckedLength : 0) - have;
             return alloc.directBuffer(want, want);
         }
         return alloc.directBuffer(BULK_READ_BYTES, BULK_READ_BYTES);
@@ -187,6 +190,7 @@ public final class LandingReceiver extends ChannelInboundHandlerAdapter {
         ByteBuf checked = pending;
         pending = null;
         payloadBytes = frameLength - checked.readableBytes();
+        lastCheckedLength = checked.readableBytes();
         PageBatch parsed;
         try {
             parsed = PageBatchParser.parse(checked, false, frameLength, frameIndex, consumed, limits, ctx.alloc());

@@ -15,6 +15,7 @@ import io.mtemigrate.tagstream.PageSize;
 import io.mtemigrate.tagstream.compress.Compression;
 import io.mtemigrate.tagstream.file.FileFrameSink;
 import io.mtemigrate.tagstream.file.StreamFileException;
+import io.mtemigrate.tagstream.file.StreamFileLayout;
 import io.mtemigrate.tagstream.file.StreamFileInfo;
 import io.mtemigrate.tagstream.file.StreamFileReader;
 import io.mtemigrate.tagstream.file.StreamFrameHandler;
@@ -67,7 +68,7 @@ class StreamFileTest {
         });
 
         assertEquals(List.of(HELLO, 4096, 16384, HELLO), seen);
-        assertEquals(new StreamFileInfo(1, 1234L, 4, Files.size(file) - 64), info);
+        assertEquals(new StreamFileInfo(StreamFileLayout.FORMAT_VERSION, 1234L, 4, Files.size(file) - 64), info);
     }
 
     @Test
@@ -100,12 +101,26 @@ class StreamFileTest {
     void shouldRefuseAnotherFormatVersionNamingBothVersions() throws Exception {
         Path file = record(dir.resolve("run.mtestream"));
         byte[] bytes = Files.readAllBytes(file);
-        bytes[8] = 2;
+        bytes[8] = 3;
         Files.write(file, bytes);
 
         StreamFileException e = assertThrows(StreamFileException.class, () -> reader.verify(file));
 
-        assertTrue(e.getMessage().contains("stream file format version 2, this reader reads version 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("stream file format version 3, this reader reads version 2"), e.getMessage());
+        assertEquals(8, e.offset());
+    }
+
+    @Test
+    void shouldRefuseARecordingOfTheOlderFormatSayingToRecordAgain() throws Exception {
+        Path file = record(dir.resolve("run.mtestream"));
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[8] = 1;
+        Files.write(file, bytes);
+
+        StreamFileException e = assertThrows(StreamFileException.class, () -> reader.verify(file));
+
+        assertTrue(e.getMessage().contains("stream file format version 1, this reader reads version 2 (recorded by an"
+                + " older mte-migrate, whose frames this one cannot read: record the migration again)"), e.getMessage());
         assertEquals(8, e.offset());
     }
 

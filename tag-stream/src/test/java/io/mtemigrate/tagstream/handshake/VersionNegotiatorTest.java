@@ -55,6 +55,16 @@ class VersionNegotiatorTest {
         assertEquals(List.of(5, 4), receiver.acceptedVersions());
     }
 
+    @Test
+    void shouldNotOfferAPreviousVersionThatFramesDifferently() throws Exception {
+        VersionNegotiator current = new VersionNegotiator();
+
+        assertEquals(List.of(VersionNegotiator.CURRENT), current.acceptedVersions());
+        assertThrows(UnsupportedVersionException.class, () -> current.negotiate(hello(2, 2, 1)));
+        assertEquals(VersionNegotiator.CURRENT, current.negotiate(hello(VersionNegotiator.CURRENT + 1,
+                VersionNegotiator.CURRENT + 1, VersionNegotiator.CURRENT)));
+    }
+
     private static Hello hello(int version, Integer... accepts) {
         return Hello.newBuilder().setProtocolVersion(version).addAllAcceptedVersions(List.of(accepts)).build();
     }
