@@ -21,7 +21,9 @@ import java.net.InetSocketAddress;
  * Migrates a small guest within this process, over loopback, before a source connects or a target accepts: so
  * that the JIT compiles the send, landing and apply paths before they carry the user's guest. In a fresh process
  * the compilers otherwise take about half of both cores during the first gigabyte, and the migration with them.
- * What it costs comes before the migration and is reported; {@code --no-warm-up} leaves it out.
+ * What it costs comes before the migration and is reported; {@code --no-warm-up} leaves it out, and so does the
+ * system property {@code mtemigrate.warmUp=false}, which the test suites set: they run many short commands in one
+ * JVM, warm already, under Netty's paranoid leak detection, where a warm-up would take seconds each time.
  */
 final class JitWarmUp {
     /** Enough batches for the per-batch methods to reach the optimising compiler. */
@@ -29,6 +31,11 @@ final class JitWarmUp {
     private static final int MIGRATIONS = 8;
 
     private JitWarmUp() {
+    }
+
+    /** Whether commands warm up unless told not to. */
+    static boolean enabled() {
+        return Boolean.parseBoolean(System.getProperty("mtemigrate.warmUp", "true"));
     }
 
     /** @return how long it took, in milliseconds */

@@ -56,7 +56,7 @@ final class SourceCommand implements Callable<Integer> {
         MutualTls clientTls = tls.client(spec.commandLine());
         Destination destination = clientTls == null ? Destination.target(connect.address())
                 : Destination.target(connect.address(), clientTls);
-        if (!noWarmUp) {
+        if (!noWarmUp && JitWarmUp.enabled()) {
             new Console(output).say("warmed up the data path on a 64 MiB guest in %d ms",
                     JitWarmUp.run(config.channels()));
         }

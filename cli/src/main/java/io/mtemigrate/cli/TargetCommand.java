@@ -95,9 +95,6 @@ final class TargetCommand implements Callable<Integer> {
                 .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withPrealloc(prealloc, preallocPageSize)
                 .withMaxMigrations(maxMigrations).withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure)
                 .withTls(serverTls).withMemoryDirectory(memoryDir);
-        if (!noWarmUp) {
-            console.say("warmed up the data path on a 64 MiB guest in %d ms", JitWarmUp.run(2));
-        }
         TargetServer server;
         try {
             server = TargetServer.start(config, arrivals);
@@ -107,6 +104,10 @@ final class TargetCommand implements Callable<Integer> {
             throw new CliException("cannot listen on " + listen + ": " + e.getMessage(), e);
         }
         try (server) {
+            // After binding, so that a port in use is said at once; a source that connects meanwhile just waits.
+            if (!noWarmUp && JitWarmUp.enabled()) {
+                console.say("warmed up the data path on a 64 MiB guest in %d ms", JitWarmUp.run(2));
+            }
             if (prealloc > 0) {
                 console.say("committed %s of guest memory in %d ms", Units.bytes(prealloc), server.preallocMillis());
             }
