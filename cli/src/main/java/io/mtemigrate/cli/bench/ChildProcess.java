@@ -102,6 +102,8 @@ final class ChildProcess implements AutoCloseable {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new BenchFailure("the " + name + " did not finish within " + timeout.toSeconds() + " s" + lastWords());
         }
+        // Its last words may still be on their way to the log: they are what says why it failed.
+        copier.join(Duration.ofSeconds(5));
         return process.exitValue();
     }
 
