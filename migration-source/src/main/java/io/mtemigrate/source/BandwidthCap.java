@@ -19,6 +19,12 @@ final class BandwidthCap {
                 seconds(timeout), bytes, seconds(leavesAfter));
     }
 
+    /** A migration whose time ran out while the cap held it back, after {@code bytes} had gone. */
+    static String ranOut(long cap, Duration timeout, long bytes) {
+        return String.format(Locale.ROOT, "the bandwidth cap of %s is too small to finish within the %s timeout:"
+                + " %d bytes had gone at that rate when the time was up", rate(cap), seconds(timeout), bytes);
+    }
+
     private static String rate(long cap) {
         return cap < 1024 ? cap + " bytes/s" : String.format(Locale.ROOT, "%d bytes/s (%s/s)", cap,
                 cap < 1L << 20 ? String.format(Locale.ROOT, "%.1f KiB", cap / 1024.0)

@@ -41,6 +41,8 @@ public final class SourceMigration {
     private final MigrationConfig config;
     private final ProgressListener listener;
     private volatile boolean cancelled;
+    /** The link once open, for the words of a timeout. */
+    private volatile MigrationTransport openLink;
     private boolean releaseSent;
     private Phase phase = Phase.HANDSHAKE;
     private MigrationStats stats;
@@ -71,6 +73,7 @@ public final class SourceMigration {
         Checkpoint checkpoint = checkpoint(start);
         Hello hello = hello(destination instanceof Destination.StreamFile ? 1 : config.channels());
         try (MigrationTransport link = destination.open(hello, config, deadline(start), checkpoint)) {
+            openLink = link;
             try {
                 return migrate(vm, link, start, checkpoint);
             } catch (MigrationFailure failure) {
@@ -221,6 +224,14 @@ public final class SourceMigration {
                 throw new MigrationFailure("the migration thread was interrupted", true, null);
             }
             if (!config.timeout().isZero() && config.nanoClock().getAsLong() - start > config.timeout().toNanos()) {
+                MigrationTransport link = openLink;
+                long sent = link == null ? 0 : link.bytesWritten() + link.bytesInFlight();
+                // A cap that carried at least half of what it allows in the timeout is what ran the time out; the
+                // pacing itself usually says so first, but a slow moment between frames can beat it to the deadline.
+                if (config.maxBandwidth() > 0 && sent >= config.maxBandwidth() * config.timeout().toMillis() / 2000) {
+                    throw new MigrationFailure(BandwidthCap.ranOut(config.maxBandwidth(), config.timeout(), sent))
+                            .withCode(io.mtemigrate.proto.ErrorCode.ERROR_CODE_TIMEOUT);
+                }
                 throw new MigrationFailure("the migration did not finish within " + config.timeout().toSeconds() + " s");
             }
         };
