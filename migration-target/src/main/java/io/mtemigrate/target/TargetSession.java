@@ -364,7 +364,7 @@ final class TargetSession {
         }
         if (discarded != null) {
             // Sockets read payloads straight into guest memory: release it only once no channel can read again.
-            releaseWhenClosed(discarded);
+            WhenClosed.run(channels, discarded::close);
         }
         for (Channel channel : channels) {
             if (channel == null) {
@@ -378,26 +378,6 @@ final class TargetSession {
         }
         onEnd.accept(this);
         listener.onFailed(reason);
-    }
-
-    private void releaseWhenClosed(SimulatedMachine discarded) {
-        java.util.List<io.netty.channel.ChannelFuture> closing = new java.util.ArrayList<>();
-        for (Channel channel : channels) {
-            if (channel != null) {
-                closing.add(channel.closeFuture());
-            }
-        }
-        java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger(closing.size());
-        if (closing.isEmpty()) {
-            discarded.close();
-        }
-        for (io.netty.channel.ChannelFuture future : closing) {
-            future.addListener(f -> {
-                if (open.decrementAndGet() == 0) {
-                    discarded.close();
-                }
-            });
-        }
     }
 
     /** A channel closed: before completion that loses the migration. */
