@@ -41,7 +41,6 @@ import java.util.function.LongSupplier;
 final class TargetLink implements MigrationTransport {
     /** Frames are flushed once this much is queued on a channel: a batch frame's worth. */
     private static final int FLUSH_BYTES = Protocol.BATCH_BYTES;
-    private static final long PACING_SLACK_NANOS = 10_000_000;
     private static final long MAX_FLUSH_DELAY_NANOS = 20_000_000;
     private final EventLoopGroup group;
     /** Batch frames are taken on the migration thread and come back when the event loop has written them. */
@@ -62,18 +61,15 @@ final class TargetLink implements MigrationTransport {
     /** Agreed in the handshake; set before any page is sent. */
     private int protocolVersion;
     private final LongSupplier clock;
-    private final long maxBandwidth;
     private final long stallTimeoutNanos;
     /** When the migration's --timeout runs out (0: never), and that timeout, for the waits that do not take a checkpoint. */
     private long deadlineNanos;
     private Duration timeout = Duration.ZERO;
-    private long pacedUntilNanos;
-    /** Bytes that went through the bandwidth cap: what it has to let through before the deadline. */
-    private long pacedBytes;
+    private BandwidthPacer pacer;
     private volatile MigrationFailure failure;
     private volatile boolean closing;
 
-    private TargetLink(int channelCount, long maxInFlightBytes, long maxBandwidth, Duration stallTimeout,
+    private TargetLink(int channelCount, long maxInFlightBytes, Duration stallTimeout,
                        LongSupplier clock) {
         this.stallTimeoutNanos = stallTimeout.toNanos();
         this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), NioIoHandler.newFactory());
@@ -84,17 +80,17 @@ final class TargetLink implements MigrationTransport {
         this.handshakes = new TlsHandshake[channelCount];
         this.budgetTotal = (int) Math.min(Integer.MAX_VALUE, maxInFlightBytes);
         this.budget = new Semaphore(budgetTotal);
-        this.maxBandwidth = maxBandwidth;
         this.clock = clock;
     }
 
     /** Connects every channel and says Hello on each; returns once the target accepted them all. */
     static TargetLink connect(InetSocketAddress target, MutualTls tls, Hello hello, MigrationConfig config, long deadlineNanos,
                               Checkpoint checkpoint) throws MigrationFailure {
-        TargetLink link = new TargetLink(config.channels(), config.maxInFlightBytes(), config.maxBandwidth(),
+        TargetLink link = new TargetLink(config.channels(), config.maxInFlightBytes(),
                 config.stallTimeout(), config.nanoClock());
         link.deadlineNanos = deadlineNanos;
         link.timeout = config.timeout();
+        link.pacer = new BandwidthPacer(config.maxBandwidth(), config.nanoClock(), deadlineNanos, config.timeout());
         try {
             ByteString session = hello.getSessionId();
             for (int i = 0; i < config.channels(); i++) {
@@ -211,7 +207,7 @@ final class TargetLink implements MigrationTransport {
             throw e;
         }
         try {
-            pace(size, checkpoint);
+            pacer.pace(size, checkpoint, this::checkDeadline, () -> failure != null);
         } catch (MigrationFailure e) {
             budget.release(size);
             frame.release();
@@ -289,33 +285,6 @@ final class TargetLink implements MigrationTransport {
                         : "the target has not answered for " + seconds + " s (stalled target or broken network)")
                         .withCode(ErrorCode.ERROR_CODE_TIMEOUT);
             }
-        }
-    }
-
-    /**
-     * Holds a frame of {@code size} bytes back until the bandwidth cap lets it go. A frame the cap would let go
-     * only after the migration's deadline fails the migration at once, naming the cap: waiting for the deadline
-     * first would take as long and then blame the wrong thing.
-     */
-    private void pace(int size, Checkpoint checkpoint) throws MigrationFailure {
-        if (maxBandwidth <= 0) {
-            return;
-        }
-        long now = clock.getAsLong();
-        pacedBytes += size;
-        // A park oversleeps by tens of microseconds, longer than a small frame's share of a second: keep the debt
-        // for up to PACING_SLACK so later frames catch up instead of every oversleep lowering the rate.
-        pacedUntilNanos = Math.max(pacedUntilNanos, now - PACING_SLACK_NANOS) + size * 1_000_000_000L / maxBandwidth;
-        if (deadlineNanos != 0 && now - deadlineNanos < 0 && pacedUntilNanos - deadlineNanos > 0) {
-            Duration leavesAfter = Duration.ofNanos(pacedUntilNanos - (deadlineNanos - timeout.toNanos()));
-            throw new MigrationFailure(BandwidthCap.tooSmall(maxBandwidth, timeout, pacedBytes, leavesAfter))
-                    .withCode(ErrorCode.ERROR_CODE_TIMEOUT);
-        }
-        long left;
-        while ((left = pacedUntilNanos - clock.getAsLong()) > 0 && failure == null) {
-            LockSupport.parkNanos(Math.min(left, 50_000_000L));
-            checkpoint.check();
-            checkDeadline();
         }
     }
 
