@@ -115,14 +115,18 @@ public final class SourceMigration {
 
             long[][] dirty = newBitmaps(sender);
             ConvergencePolicy policy = new ConvergencePolicy(config, start);
+            RoundRate lastRound = new RoundRate(config.nanoClock(), start, 0);
+            lastRound.ended(link.bytesWritten());
             int round = 1;
             enter(Phase.ROUNDS, link, sender, round, 0);
             while (true) {
                 long dirtyPages = readDirtyLog(vm, dirty, false);
                 long dirtyBytes = dirtyPages * vm.pageSize().bytes();
                 stats.dirtyRead(dirtyBytes);
-                ConvergencePolicy.Decision decision = policy.decide(round, dirtyBytes, stats.bandwidth(link),
-                        config.nanoClock().getAsLong());
+                // The last round's own rate, when it was slower than the average: scattered dirty pages go in small
+                // frames, and the stop-and-copy will send them at that rate, not at the first pass's.
+                ConvergencePolicy.Decision decision = policy.decide(round, dirtyBytes,
+                        Math.min(stats.bandwidth(link), lastRound.bytesPerSecond()), config.nanoClock().getAsLong());
                 if (decision instanceof ConvergencePolicy.StopAndCopy) {
                     break;
                 }
@@ -133,12 +137,14 @@ public final class SourceMigration {
                 link.sendControl(0, ControlMessage.newBuilder().setRoundStart(RoundStart.newBuilder().setRound(round)
                         .setPagesInRound(dirtyPages)).build());
                 int current = round;
+                lastRound = new RoundRate(config.nanoClock(), config.nanoClock().getAsLong(), link.bytesWritten());
                 sender.sendDirty(round, dirty, () -> {
                     checkpoint.check();
                     stats.maybeReport(listener, phase, current, link, sender, vm.throttle());
                 });
                 sender.endRound(round);
                 link.awaitRoundReceived(round, checkpoint);
+                lastRound.ended(link.bytesWritten());
                 round++;
             }
 
