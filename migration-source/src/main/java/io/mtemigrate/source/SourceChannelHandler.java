@@ -32,6 +32,11 @@ final class SourceChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (HangUp.is(cause)) {
+            link.failed(new MigrationFailure("the target closed channel " + index, false, cause));
+            ctx.close();
+            return;
+        }
         String why = cause instanceof SSLException || cause.getCause() instanceof SSLException
                 ? "TLS with the target failed: " + TlsHandshake.describe(cause) : cause.getMessage();
         link.failed(new MigrationFailure("channel " + index + " failed: " + why, false, cause));

@@ -24,7 +24,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
 import java.net.InetSocketAddress;
-import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -232,9 +231,8 @@ final class TargetLink implements MigrationTransport {
             if (f.isSuccess()) {
                 bytesWritten.addAndGet(size);
             } else {
-                // A write that finds the channel closed races channelInactive for the same hang-up, and its
-                // exception has no message: report it the same way.
-                String why = f.cause() instanceof ClosedChannelException ? "the target closed channel " + index
+                // A write that finds the peer gone races channelInactive for the same hang-up: report it the same way.
+                String why = HangUp.is(f.cause()) ? "the target closed channel " + index
                         : "writing to channel " + index + " failed: " + f.cause().getMessage();
                 failed(new MigrationFailure(why, false, f.cause()));
             }
