@@ -2,12 +2,14 @@ package io.mtemigrate.vmsim.machine;
 
 import io.mtemigrate.vmsim.HostCapacity;
 import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.HostMemorySlot;
 import io.mtemigrate.vmsim.InsufficientHostMemory;
 import io.mtemigrate.vmsim.Kvm;
 import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.KvmVcpu;
 import io.mtemigrate.vmsim.KvmVm;
 import io.mtemigrate.vmsim.MteSysRegs;
+import io.mtemigrate.vmsim.MteTagCopier;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.UserMemoryRegion;
 import io.mtemigrate.vmsim.VcpuState;
@@ -15,18 +17,23 @@ import io.mtemigrate.vmsim.digest.PageHash;
 import io.mtemigrate.vmsim.digest.VmDigests;
 import io.mtemigrate.vmsim.guest.ProgramRegisters;
 import io.mtemigrate.vmsim.guest.Workload;
+import io.mtemigrate.vmsim.vmm.GuestProgress;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.RamSlot;
+import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A VM together with the host memory behind its memslots: the minimal VMM both sides of a migration start from.
  * It creates VMs in the order KVM demands (MTE before any vCPU), and releases everything it made if a step fails,
  * so no half-built VM is ever left behind.
  */
-public final class SimulatedMachine implements AutoCloseable {
+public final class SimulatedMachine implements MigratableVm {
     /** GCR_EL1.Exclude with tag 0 excluded, as Linux sets it for user space allocators by default. */
     private static final long DEFAULT_GCR = 0x1;
 
@@ -128,10 +135,12 @@ public final class SimulatedMachine implements AutoCloseable {
         return vm;
     }
 
+    @Override
     public MachineLayout layout() {
         return layout;
     }
 
+    @Override
     public void start() {
         vm.startVcpus();
     }
@@ -144,8 +153,96 @@ public final class SimulatedMachine implements AutoCloseable {
         vm.resumeVcpus();
     }
 
+    @Override
+    public void pauseVcpus() {
+        vm.pauseVcpus();
+    }
+
+    @Override
+    public void resumeVcpus() {
+        vm.resumeVcpus();
+    }
+
+    @Override
+    public boolean vcpusPaused() {
+        return vm.vcpusPaused();
+    }
+
+    @Override
     public boolean awaitHalted(Duration timeout) throws InterruptedException {
         return vm.awaitHalted(timeout);
+    }
+
+    @Override
+    public List<RamSlot> ramSlots() {
+        return vm.memslots().stream().map(HostMemorySlot::of).map(RamSlot.class::cast).toList();
+    }
+
+    @Override
+    public Optional<MteTagCopier> tags() {
+        return vm.mteEnabled() ? Optional.of(vm) : Optional.empty();
+    }
+
+    /** Dirty logging through the memslots' flags, read without manual protect: each GET fetches and clears. */
+    @Override
+    public void logDirtyPages(boolean on) {
+        for (UserMemoryRegion slot : vm.memslots()) {
+            int flags = on ? slot.flags() | KvmConstants.KVM_MEM_LOG_DIRTY_PAGES
+                    : slot.flags() & ~KvmConstants.KVM_MEM_LOG_DIRTY_PAGES;
+            vm.setUserMemoryRegion(slot.withFlags(flags));
+        }
+    }
+
+    @Override
+    public void fetchDirtyPages(int slotIndex, long[] bitmap) {
+        vm.getDirtyLog(vm.memslots().get(slotIndex).slot(), bitmap);
+    }
+
+    @Override
+    public void setThrottle(int percent) {
+        vm.setThrottle(percent);
+    }
+
+    @Override
+    public int throttle() {
+        return vm.throttle();
+    }
+
+    @Override
+    public List<VcpuSnapshot> saveVcpus() {
+        return vm.vcpus().stream().map(vcpu -> VcpuStateCodec.encode(vcpu.id(), vcpu.getState())).toList();
+    }
+
+    @Override
+    public void restoreVcpus(List<VcpuSnapshot> snapshots) {
+        List<KvmVcpu> vcpus = vm.vcpus();
+        if (snapshots.size() != vcpus.size()) {
+            throw new IllegalArgumentException(snapshots.size() + " vCPU states for a VM with " + vcpus.size()
+                    + " vCPUs");
+        }
+        VcpuState[] states = new VcpuState[vcpus.size()];
+        for (int i = 0; i < states.length; i++) {
+            states[i] = VcpuStateCodec.decode(snapshots.get(i));
+            if (layout.mte() != (states[i].mte() != null)) {
+                throw new IllegalArgumentException("vCPU " + i + (layout.mte() ? " lacks" : " carries")
+                        + " MTE system registers");
+            }
+        }
+        for (int i = 0; i < states.length; i++) {
+            vcpus.get(i).setState(states[i]);
+        }
+    }
+
+    @Override
+    public GuestProgress progress() {
+        List<VcpuState> states = vcpuStates();
+        return new GuestProgress(states.stream().mapToLong(VcpuState::steps).sum(),
+                states.stream().mapToLong(VcpuState::tagCheckFaults).sum());
+    }
+
+    @Override
+    public Throwable vcpuFailure() {
+        return vm.vcpuFailure();
     }
 
     public List<VcpuState> vcpuStates() {
@@ -154,19 +251,19 @@ public final class SimulatedMachine implements AutoCloseable {
 
     /** RAM+tags digest; the vCPUs must be stopped. */
     public long ramDigest() {
-        return VmDigests.ram(vm);
+        return VmDigests.ram(this);
     }
 
     public long vcpuDigest() {
-        return VmDigests.vcpus(vcpuStates());
+        return VmDigests.vcpus(saveVcpus());
     }
 
     public long tagCheckFaults() {
-        return vcpuStates().stream().mapToLong(VcpuState::tagCheckFaults).sum();
+        return progress().tagCheckFaults();
     }
 
     public long totalSteps() {
-        return vcpuStates().stream().mapToLong(VcpuState::steps).sum();
+        return progress().steps();
     }
 
     /** Stops the vCPUs and gives all guest memory back to the host. */
