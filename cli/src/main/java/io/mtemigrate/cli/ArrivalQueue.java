@@ -1,7 +1,7 @@
 package io.mtemigrate.cli;
 
-import io.mtemigrate.target.ArrivedVm;
-import io.mtemigrate.target.TargetListener;
+import io.mtemigrate.incoming.ArrivedVm;
+import io.mtemigrate.incoming.TargetListener;
 
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;

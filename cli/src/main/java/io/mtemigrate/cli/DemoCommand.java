@@ -1,12 +1,14 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.source.SourceMigration;
-import io.mtemigrate.target.ArrivedVm;
-import io.mtemigrate.target.TargetConfig;
-import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.incoming.ArrivedVm;
+import io.mtemigrate.incoming.TargetConfig;
+import io.mtemigrate.incoming.TargetServer;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.machine.MachineSpec;
@@ -52,14 +54,14 @@ final class DemoCommand implements Callable<Integer> {
                 machineSpec.pageSize(), machineSpec.fill().cliName());
         ArrivalQueue arrivals = new ArrivalQueue(null);
         MigrationReport report;
-        TargetConfig targetConfig = TargetConfig.loopback()
-                .withPrealloc(noPrealloc ? 0 : machineSpec.ramBytes(), machineSpec.pageSize())
-                .withMemoryDirectory(memoryDir);
+        EmulatorVmFactory vms = new EmulatorVmFactory(true, memoryDir, noPrealloc ? 0 : machineSpec.ramBytes(),
+                machineSpec.pageSize());
+        TargetConfig targetConfig = TargetConfig.loopback().withVms(vms);
         try (TargetServer target = TargetServer.start(targetConfig, arrivals);
              SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), machineSpec, memoryDir)) {
             if (!noPrealloc) {
                 console.say("the target committed %s of guest memory in %d ms", Units.bytes(machineSpec.ramBytes()),
-                        target.preallocMillis());
+                        vms.preallocMillis());
             }
             source.start();
             console.say("migrating to 127.0.0.1:%d over %d channel(s)", target.port(), config.channels());
@@ -67,7 +69,7 @@ final class DemoCommand implements Callable<Integer> {
             SourceMigration run = new SourceMigration(source, target.address(), config,
                     progress == null ? ProgressListener.NONE : progress);
             report = Cancellation.around(run, () -> {
-                MigrationReport result = run.run().toBuilder().setPreallocMs(target.preallocMillis()).build();
+                MigrationReport result = run.run().toBuilder().setPreallocMs(vms.preallocMillis()).build();
                 if (progress != null) {
                     progress.finish();
                 }
@@ -80,11 +82,11 @@ final class DemoCommand implements Callable<Integer> {
                 return 1;
             }
             ArrivedVm arrived = arrivals.await(Duration.ofMinutes(1));
-            try (SimulatedMachine migrated = arrived.machine()) {
+            try (MigratableVm migrated = arrived.machine()) {
                 console.say("the guest runs on the target; letting it finish its steps");
                 long finalDigest = Guests.runToEnd(migrated, Duration.ofHours(1));
                 report = report.toBuilder().setFinalDigest(RamDigest.hex(finalDigest))
-                        .setTagCheckFaults(report.getTagCheckFaults() + migrated.tagCheckFaults()).build();
+                        .setTagCheckFaults(report.getTagCheckFaults() + migrated.progress().tagCheckFaults()).build();
             }
         }
         console.say("running the same guest without a migration for reference");

@@ -4,6 +4,8 @@ import io.mtemigrate.vmsim.HostMemoryFault;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.machine.MachineSpec;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import io.mtemigrate.vmsim.digest.VmDigests;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
 
 import java.time.Duration;
 
@@ -13,10 +15,10 @@ final class Guests {
     }
 
     /** Runs the guest to its step budget (or for {@code limit}, then pauses it) and returns its RAM+tags digest. */
-    static long runToEnd(SimulatedMachine machine, Duration limit) throws InterruptedException {
+    static long runToEnd(MigratableVm machine, Duration limit) throws InterruptedException {
         machine.start();
         boolean halted = machine.awaitHalted(limit);
-        Throwable failure = machine.vm().vcpuFailure();
+        Throwable failure = machine.vcpuFailure();
         if (failure != null) {
             throw new CliException(HostMemoryFault.is(failure)
                     ? "the guest stopped: the host could not back its memory (the file system of its memory file is"
@@ -24,9 +26,9 @@ final class Guests {
                     : "the guest stopped with an error: " + failure.getMessage(), failure);
         }
         if (!halted) {
-            machine.pause();
+            machine.pauseVcpus();
         }
-        return machine.ramDigest();
+        return VmDigests.ram(machine);
     }
 
     /** The same program, seed and steps run without a migration (flat out: pacing changes timing, not results). */

@@ -1,13 +1,14 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.source.SourceMigration;
-import io.mtemigrate.target.ArrivedVm;
-import io.mtemigrate.target.TargetConfig;
-import io.mtemigrate.target.TargetListener;
-import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.incoming.ArrivedVm;
+import io.mtemigrate.incoming.TargetConfig;
+import io.mtemigrate.incoming.TargetListener;
+import io.mtemigrate.incoming.TargetServer;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.guest.Workload;
@@ -48,7 +49,7 @@ final class JitWarmUp {
                 vm.machine().close();
             }
         };
-        try (TargetServer server = TargetServer.start(TargetConfig.loopback(), discard)) {
+        try (TargetServer server = TargetServer.start(TargetConfig.loopback().withVms(new EmulatorVmFactory()), discard)) {
             InetSocketAddress address = new InetSocketAddress("127.0.0.1", server.port());
             for (int i = 0; i < MIGRATIONS; i++) {
                 try (SimulatedMachine guest = SimulatedMachine.boot(EmulatedKvm.withMte(), spec)) {

@@ -1,6 +1,6 @@
 package io.mtemigrate.cli;
 
-import io.mtemigrate.vmsim.InsufficientHostMemory;
+import io.mtemigrate.vmsim.InsufficientMemory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -40,7 +40,7 @@ public final class MteMigrate implements Runnable {
         });
         commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
             PrintWriter err = cl.getErr();
-            boolean expected = e instanceof CliException || e instanceof InsufficientHostMemory;
+            boolean expected = e instanceof CliException || e instanceof InsufficientMemory;
             err.println("mte-migrate: " + (expected ? e.getMessage() : e.toString()));
             if (debug) {
                 e.printStackTrace(err);

@@ -1,12 +1,14 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationFailure;
 import io.mtemigrate.source.StreamReplay;
-import io.mtemigrate.target.ArrivedVm;
-import io.mtemigrate.target.TargetConfig;
-import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.incoming.ArrivedVm;
+import io.mtemigrate.incoming.TargetConfig;
+import io.mtemigrate.incoming.TargetServer;
 import io.mtemigrate.tagstream.file.StreamFileInfo;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
@@ -82,18 +84,18 @@ final class ReplayCommand implements Callable<Integer> {
 
     private MigrationReport replayHere(Console console) throws IOException, MigrationFailure, InterruptedException {
         ArrivalQueue arrivals = new ArrivalQueue(null);
-        try (TargetServer target = TargetServer.start(TargetConfig.loopback(), arrivals)) {
+        try (TargetServer target = TargetServer.start(TargetConfig.loopback().withVms(new EmulatorVmFactory()), arrivals)) {
             console.say("restoring %s into a fresh VM", file);
             StreamReplay.Result result = StreamReplay.replay(file, target.address(), timeout);
             ArrivedVm arrived = arrivals.await(Duration.ofMinutes(1));
-            try (SimulatedMachine machine = arrived.machine()) {
+            try (MigratableVm machine = arrived.machine()) {
                 console.say("digest verified; resuming the guest to the end of its steps");
                 long finalDigest = Guests.runToEnd(machine, Duration.ofHours(1));
                 return Verdicts.check(report(result.file())
                         .setRamBytes(machine.layout().ramBytes()).setPageSize(machine.layout().pageSize().bytes())
                         .setVcpus(machine.layout().vcpus()).setRounds((int) arrived.rounds() + 1)
                         .setTargetDigest(RamDigest.hex(arrived.targetDigest())).setPagesSent(arrived.pagesApplied())
-                        .setFinalDigest(RamDigest.hex(finalDigest)).setTagCheckFaults(machine.tagCheckFaults()).build());
+                        .setFinalDigest(RamDigest.hex(finalDigest)).setTagCheckFaults(machine.progress().tagCheckFaults()).build());
             }
         }
     }

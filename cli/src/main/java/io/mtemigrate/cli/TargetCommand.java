@@ -1,11 +1,13 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.proto.MigrationReport;
-import io.mtemigrate.target.ArrivedVm;
-import io.mtemigrate.target.TargetConfig;
-import io.mtemigrate.target.TargetServer;
-import io.mtemigrate.vmsim.InsufficientHostMemory;
+import io.mtemigrate.incoming.ArrivedVm;
+import io.mtemigrate.incoming.TargetConfig;
+import io.mtemigrate.incoming.TargetServer;
+import io.mtemigrate.vmsim.InsufficientMemory;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
 import picocli.CommandLine;
@@ -91,14 +93,15 @@ final class TargetCommand implements Callable<Integer> {
         MutualTls serverTls = tls.server(spec.commandLine(), handshakeTimeout);
         Console console = new Console(output);
         ArrivalQueue arrivals = new ArrivalQueue(console);
-        TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
-                .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withPrealloc(prealloc, preallocPageSize)
-                .withMaxMigrations(maxMigrations).withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure)
-                .withTls(serverTls).withMemoryDirectory(memoryDir);
+        EmulatorVmFactory vms;
         TargetServer server;
         try {
+            vms = new EmulatorVmFactory(true, memoryDir, prealloc, preallocPageSize);
+            TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
+                    .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withMaxMigrations(maxMigrations)
+                    .withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure).withTls(serverTls).withVms(vms);
             server = TargetServer.start(config, arrivals);
-        } catch (InsufficientHostMemory e) {
+        } catch (InsufficientMemory e) {
             throw new CliException(e.getMessage(), e);
         } catch (Exception e) {
             throw new CliException("cannot listen on " + listen + ": " + e.getMessage(), e);
@@ -109,7 +112,7 @@ final class TargetCommand implements Callable<Integer> {
                 console.say("warmed up the data path on a 64 MiB guest in %d ms", JitWarmUp.run(2));
             }
             if (prealloc > 0) {
-                console.say("committed %s of guest memory in %d ms", Units.bytes(prealloc), server.preallocMillis());
+                console.say("committed %s of guest memory in %d ms", Units.bytes(prealloc), vms.preallocMillis());
             }
             console.say("listening on %s:%d%s", listen.host(), server.port(),
                     serverTls == null ? "" : " (mutual TLS: sources need a certificate from the trusted CA)");
@@ -126,7 +129,7 @@ final class TargetCommand implements Callable<Integer> {
     }
 
     private MigrationReport runArrived(ArrivedVm vm, Console console) throws InterruptedException {
-        try (SimulatedMachine machine = vm.machine()) {
+        try (MigratableVm machine = vm.machine()) {
             console.say("a %s guest arrived and runs here; letting it %s", Units.bytes(machine.layout().ramBytes()),
                     runFor == null ? "finish its steps" : "run for " + runFor.toSeconds() + " s");
             long finalDigest = Guests.runToEnd(machine, runFor == null ? Duration.ofHours(1) : runFor);
@@ -134,7 +137,7 @@ final class TargetCommand implements Callable<Integer> {
                     .setRamBytes(machine.layout().ramBytes()).setPageSize(machine.layout().pageSize().bytes())
                     .setVcpus(machine.layout().vcpus()).setRounds((int) vm.rounds() + 1).setPagesSent(vm.pagesApplied())
                     .setTargetDigest(RamDigest.hex(vm.targetDigest())).setFinalDigest(RamDigest.hex(finalDigest))
-                    .setTagCheckFaults(machine.tagCheckFaults()).build());
+                    .setTagCheckFaults(machine.progress().tagCheckFaults()).build());
         }
     }
 }

@@ -233,7 +233,7 @@ class CliProcessTest {
     @Test
     @Timeout(120)
     void shouldDiscardThePartialVmWhenTheSourceProcessIsKilled() throws Exception {
-        try (LoopbackTarget target = new LoopbackTarget(io.mtemigrate.target.TargetConfig.loopback()
+        try (LoopbackTarget target = new LoopbackTarget(io.mtemigrate.incoming.TargetConfig.loopback()
                 .withIdleTimeout(Duration.ofSeconds(5)))) {
             String address = "127.0.0.1:" + target.server.port();
             Process source = launch("source", "source", "--connect", address, "--ram", "256M", "--workload", "random",

@@ -1,10 +1,12 @@
 package io.mtemigrate.e2e;
 
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.Phase;
 import io.mtemigrate.source.ProgressListener;
-import io.mtemigrate.target.TargetConfig;
+import io.mtemigrate.incoming.TargetConfig;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
@@ -111,7 +113,7 @@ class FailureInjectionTest {
 
     @Test
     void shouldRefuseMteGuestsOnAHostWithoutMteBeforeAnyPageMoves() throws Exception {
-        try (LoopbackTarget target = new LoopbackTarget(TargetConfig.loopback().withHostMte(false))) {
+        try (LoopbackTarget target = new LoopbackTarget(TargetConfig.loopback().withVms(new EmulatorVmFactory(false, HostMemory.defaultDirectory(), 0, PageSize.SIZE_4K)))) {
             try (SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), SPEC)) {
                 source.start();
                 MigrationReport report = target.migrate(source, MigrationConfig.defaults(), ProgressListener.NONE);

@@ -1,5 +1,7 @@
 package io.mtemigrate.e2e;
 
+import io.mtemigrate.vmsim.digest.VmDigests;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.guest.Workload;
@@ -37,10 +39,10 @@ final class Guests {
         }
     }
 
-    static long runToEnd(SimulatedMachine machine) throws InterruptedException {
+    static long runToEnd(MigratableVm machine) throws InterruptedException {
         machine.start();
         assertTrue(machine.awaitHalted(Duration.ofSeconds(120)), "the guest did not reach its step budget");
-        assertNull(machine.vm().vcpuFailure());
-        return machine.ramDigest();
+        assertNull(machine.vcpuFailure());
+        return VmDigests.ram(machine);
     }
 }

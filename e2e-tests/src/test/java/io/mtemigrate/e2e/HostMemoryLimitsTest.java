@@ -1,11 +1,12 @@
 package io.mtemigrate.e2e;
 
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.cli.InProcessCli;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.proto.ReportJson;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
-import io.mtemigrate.target.TargetConfig;
+import io.mtemigrate.incoming.TargetConfig;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.guest.Workload;
@@ -86,7 +87,7 @@ class HostMemoryLimitsTest {
         Path small = smallMemory(16);
         MachineSpec guest = new MachineSpec(32L << 20, PageSize.SIZE_4K, 2, true, Workload.IDLE, Fill.RANDOM, 3,
                 1_000, 0);
-        try (LoopbackTarget target = new LoopbackTarget(TargetConfig.loopback().withMemoryDirectory(small));
+        try (LoopbackTarget target = new LoopbackTarget(TargetConfig.loopback().withVms(new EmulatorVmFactory(true, small, 0, PageSize.SIZE_4K)));
              SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), guest)) {
             source.start();
             MigrationReport report = target.migrate(source, MigrationConfig.defaults(), ProgressListener.NONE);

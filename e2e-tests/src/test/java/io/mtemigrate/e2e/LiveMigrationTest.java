@@ -3,7 +3,7 @@ package io.mtemigrate.e2e;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
-import io.mtemigrate.target.ArrivedVm;
+import io.mtemigrate.incoming.ArrivedVm;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.VcpuState;
 import io.mtemigrate.vmsim.digest.RamDigest;
@@ -68,7 +68,7 @@ class LiveMigrationTest {
             long finalDigest = Guests.runToEnd(arrived.machine());
             assertEquals(RamDigest.hex(reference), RamDigest.hex(finalDigest),
                     "the migrated guest ended elsewhere than the unmigrated one");
-            assertEquals(0, arrived.machine().tagCheckFaults(), "the guest saw tag-check faults after migrating");
+            assertEquals(0, arrived.machine().progress().tagCheckFaults(), "the guest saw tag-check faults after migrating");
         } finally {
             arrived.machine().close();
         }

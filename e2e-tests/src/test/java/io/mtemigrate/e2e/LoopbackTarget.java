@@ -4,12 +4,13 @@ import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.source.SourceMigration;
-import io.mtemigrate.target.ArrivedVm;
-import io.mtemigrate.target.TargetConfig;
-import io.mtemigrate.target.TargetListener;
-import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.incoming.ArrivedVm;
+import io.mtemigrate.incoming.TargetConfig;
+import io.mtemigrate.incoming.TargetListener;
+import io.mtemigrate.incoming.TargetServer;
 import io.mtemigrate.vmsim.machine.MachineLayout;
-import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -29,8 +30,9 @@ final class LoopbackTarget implements TargetListener, AutoCloseable {
     };
     final TargetServer server;
 
+    /** With {@code config}'s VM backend, or the emulator's when it names none. */
     LoopbackTarget(TargetConfig config) throws InterruptedException {
-        server = TargetServer.start(config, this);
+        server = TargetServer.start(config.vms() == null ? config.withVms(new EmulatorVmFactory()) : config, this);
     }
 
     LoopbackTarget() throws InterruptedException {
@@ -41,7 +43,7 @@ final class LoopbackTarget implements TargetListener, AutoCloseable {
         return new InetSocketAddress("127.0.0.1", server.port());
     }
 
-    MigrationReport migrate(SimulatedMachine source, MigrationConfig config, ProgressListener listener) {
+    MigrationReport migrate(MigratableVm source, MigrationConfig config, ProgressListener listener) {
         return new SourceMigration(source, address(), config, listener).run();
     }
 

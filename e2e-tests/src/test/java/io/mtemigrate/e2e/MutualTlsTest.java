@@ -1,5 +1,6 @@
 package io.mtemigrate.e2e;
 
+import io.mtemigrate.vmsim.vmm.MigratableVm;
 import io.mtemigrate.cli.InProcessCli;
 import io.mtemigrate.cli.certs.CertificateMaker;
 import io.mtemigrate.migration.MutualTls;
@@ -8,7 +9,7 @@ import io.mtemigrate.source.Destination;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.source.SourceMigration;
-import io.mtemigrate.target.TargetConfig;
+import io.mtemigrate.incoming.TargetConfig;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
@@ -95,9 +96,9 @@ class MutualTlsTest {
             MigrationReport report = migrate(source, addressOf(target), trusted.client(HANDSHAKE));
             assertEquals("completed", report.getStatus(), report.getError());
             assertEquals(report.getSourceDigest(), report.getTargetDigest());
-            try (SimulatedMachine arrived = target.awaitArrival().machine()) {
+            try (MigratableVm arrived = target.awaitArrival().machine()) {
                 assertEquals(RamDigest.hex(reference), RamDigest.hex(Guests.runToEnd(arrived)));
-                assertEquals(0, arrived.tagCheckFaults());
+                assertEquals(0, arrived.progress().tagCheckFaults());
             }
         }
     }

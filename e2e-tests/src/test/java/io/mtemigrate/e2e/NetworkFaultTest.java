@@ -1,7 +1,7 @@
 package io.mtemigrate.e2e;
 
 import io.mtemigrate.proto.MigrationReport;
-import io.mtemigrate.target.ArrivedVm;
+import io.mtemigrate.incoming.ArrivedVm;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.vmsim.PageSize;

@@ -15,6 +15,7 @@ import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.VcpuFeatures;
 import io.mtemigrate.vmsim.VcpuState;
 import io.mtemigrate.vmsim.machine.MachineLayout;
+import io.mtemigrate.vmsim.machine.VcpuStateCodec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -176,8 +177,36 @@ class ProtocolMisuseTest {
     void shouldRefuseVcpuStateWithoutTheMteRegistersOnAnMteVm() throws Exception {
         try (RawTargetClient client = ready(true)) {
             VcpuState state = new VcpuState(new long[31], 0, 0, 0, 0, 0, 0, null);
-            client.send(ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(0, state)).build());
+            client.send(ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(VcpuStateCodec.encode(0, state)))
+                    .build());
+            client.send(ControlMessage.newBuilder().setRoundEnd(io.mtemigrate.proto.RoundEnd.newBuilder().setRound(0)).build());
+            assertTrue(((ControlMessage) client.next()).hasRoundReceived());
+            // No page was sent: the empty digest is 0 on both sides, so only the vCPU state can be refused.
+            client.send(ControlMessage.newBuilder().setComplete(Complete.newBuilder().setRamTagsDigest(0)).build());
             assertRefused(client, ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "lacks MTE system registers");
+        }
+    }
+
+    @Test
+    void shouldRefuseVcpuStateOfAnotherBackend() throws Exception {
+        try (RawTargetClient client = ready(true)) {
+            client.send(ControlMessage.newBuilder().setVcpuState(io.mtemigrate.proto.VcpuState.newBuilder()
+                    .setVcpuId(0).setState(ByteString.copyFrom(new byte[336]))).build());
+            client.send(ControlMessage.newBuilder().setRoundEnd(io.mtemigrate.proto.RoundEnd.newBuilder().setRound(0)).build());
+            assertTrue(((ControlMessage) client.next()).hasRoundReceived());
+            client.send(ControlMessage.newBuilder().setComplete(Complete.newBuilder().setRamTagsDigest(0)).build());
+            assertRefused(client, ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "not an emulator arm64 snapshot");
+        }
+    }
+
+    @Test
+    void shouldRefuseALayoutOfAnotherBackendBeforeAnyPageMoves() throws Exception {
+        try (RawTargetClient client = connected()) {
+            client.send(layout(true, VcpuFeatures.AARCH64).toBuilder()
+                    .setVmLayout(layout(true, VcpuFeatures.AARCH64).getVmLayout().toBuilder()
+                            .setBackend("kvm").setArchitecture("x86_64")).build());
+            assertRefused(client, ErrorCode.ERROR_CODE_VM_ERROR,
+                    "the source's VM is a kvm (x86_64) guest; this target builds emu (aarch64) guests");
         }
     }
 
@@ -195,7 +224,8 @@ class ProtocolMisuseTest {
         try (RawTargetClient client = ready(true)) {
             VcpuState state = new VcpuState(new long[31], 0, 0, 0, 0, 0, 0,
                     new io.mtemigrate.vmsim.MteSysRegs(1, 0, 0, 0));
-            client.send(ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(0, state)).build());
+            client.send(ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(VcpuStateCodec.encode(0, state)))
+                    .build());
             client.send(ControlMessage.newBuilder().setRoundEnd(io.mtemigrate.proto.RoundEnd.newBuilder().setRound(0)).build());
             ControlMessage received = (ControlMessage) client.next();
             assertTrue(received.hasRoundReceived() && received.getRoundReceived().getRound() == 0,

@@ -4,7 +4,7 @@ import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.source.SourceMigration;
-import io.mtemigrate.target.TargetConfig;
+import io.mtemigrate.incoming.TargetConfig;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;

@@ -4,15 +4,15 @@ import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.source.SourceMigration;
-import io.mtemigrate.target.TargetConfig;
-import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.incoming.TargetConfig;
+import io.mtemigrate.incoming.TargetServer;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.guest.Workload;
 import io.mtemigrate.vmsim.machine.Fill;
 import io.mtemigrate.vmsim.machine.MachineSpec;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
-import io.mtemigrate.target.TargetListener;
+import io.mtemigrate.incoming.TargetListener;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -3,7 +3,7 @@ package io.mtemigrate.e2e;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
-import io.mtemigrate.target.ArrivedVm;
+import io.mtemigrate.incoming.ArrivedVm;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
@@ -75,7 +75,7 @@ class ZeroCopyIntegrityTest {
         try {
             assertEquals(RamDigest.hex(reference), RamDigest.hex(Guests.runToEnd(arrived.machine())),
                     "a page torn on the wire reached the guest's final state");
-            assertEquals(0, arrived.machine().tagCheckFaults());
+            assertEquals(0, arrived.machine().progress().tagCheckFaults());
         } finally {
             arrived.machine().close();
         }
@@ -111,9 +111,9 @@ class ZeroCopyIntegrityTest {
             assertEquals(RAM / pageSize.bytes() - pages.length, report.getZeroPages(), "every other page is a hole");
             ArrivedVm arrived = target.awaitArrival();
             try {
-                var landed = arrived.machine().vm().memslots().get(0).memory();
+                var landed = arrived.machine().ramSlots().get(0).segment();
                 for (long page : pages) {
-                    assertEquals(page + 1, landed.getLong(page * pageSize.bytes() + pageSize.bytes() - 8));
+                    assertEquals(page + 1, landed.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, page * pageSize.bytes() + pageSize.bytes() - 8));
                 }
             } finally {
                 arrived.machine().close();

@@ -1,17 +1,18 @@
 package io.mtemigrate.migration;
 
+import com.google.protobuf.ByteString;
 import io.mtemigrate.proto.Memslot;
 import io.mtemigrate.proto.VmLayout;
-import io.mtemigrate.vmsim.MteSysRegs;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.VcpuFeatures;
-import io.mtemigrate.vmsim.VcpuState;
 import io.mtemigrate.vmsim.machine.MachineLayout;
+import io.mtemigrate.vmsim.vmm.GuestKind;
+import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** Conversions between the emulator's records and their protobuf wire forms, in one place for both ends. */
+/** Conversions between the VM's records and their protobuf wire forms, in one place for both ends. */
 public final class WireForms {
     private WireForms() {
     }
@@ -21,7 +22,9 @@ public final class WireForms {
                 .setPageSize(layout.pageSize().bytes())
                 .setMteEnabled(layout.mte())
                 .setVcpuCount(layout.vcpus())
-                .setRamBytes(layout.ramBytes());
+                .setRamBytes(layout.ramBytes())
+                .setBackend(layout.kind().backend())
+                .setArchitecture(layout.kind().architecture());
         for (MachineLayout.Slot slot : layout.slots()) {
             builder.addMemslots(Memslot.newBuilder().setSlotId(slot.id()).setGuestPhysAddr(slot.guestPhysAddr())
                     .setSize(slot.size()).setFlags(slot.flags()));
@@ -60,40 +63,20 @@ public final class WireForms {
         if (slots.isEmpty()) {
             throw new IllegalArgumentException("the layout has no memslot");
         }
+        if (wire.getBackend().isEmpty() || wire.getArchitecture().isEmpty()) {
+            throw new IllegalArgumentException("the layout does not say which backend and architecture run the guest");
+        }
         return new MachineLayout(pageSize, wire.getMteEnabled(), slots, wire.getVcpuCount(),
-                aarch32 ? VcpuFeatures.AARCH32 : VcpuFeatures.AARCH64);
+                aarch32 ? VcpuFeatures.AARCH32 : VcpuFeatures.AARCH64,
+                new GuestKind(wire.getBackend(), wire.getArchitecture()));
     }
 
-    public static io.mtemigrate.proto.VcpuState vcpuState(int id, VcpuState state) {
-        io.mtemigrate.proto.VcpuState.Builder builder = io.mtemigrate.proto.VcpuState.newBuilder()
-                .setVcpuId(id).setSp(state.sp()).setPc(state.pc()).setPstate(state.pstate())
-                .setSctlrEl1(state.sctlrEl1()).setSteps(state.steps()).setTagCheckFaults(state.tagCheckFaults());
-        for (long x : state.x()) {
-            builder.addX(x);
-        }
-        MteSysRegs mte = state.mte();
-        if (mte != null) {
-            builder.setMte(io.mtemigrate.proto.MteSysRegs.newBuilder().setGcrEl1(mte.gcrEl1()).setRgsrEl1(mte.rgsrEl1())
-                    .setTfsrEl1(mte.tfsrEl1()).setTfsre0El1(mte.tfsre0El1()));
-        }
-        return builder.build();
+    public static io.mtemigrate.proto.VcpuState vcpuState(VcpuSnapshot snapshot) {
+        return io.mtemigrate.proto.VcpuState.newBuilder().setVcpuId(snapshot.vcpuId())
+                .setState(ByteString.copyFrom(snapshot.state())).build();
     }
 
-    /** @throws IllegalArgumentException when the register list is not complete */
-    public static VcpuState vcpuState(io.mtemigrate.proto.VcpuState wire) {
-        if (wire.getXCount() != VcpuState.GENERAL_REGISTERS) {
-            throw new IllegalArgumentException("vCPU " + wire.getVcpuId() + " state has " + wire.getXCount()
-                    + " general registers, not 31");
-        }
-        long[] x = new long[VcpuState.GENERAL_REGISTERS];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = wire.getX(i);
-        }
-        MteSysRegs mte = wire.hasMte()
-                ? new MteSysRegs(wire.getMte().getGcrEl1(), wire.getMte().getRgsrEl1(), wire.getMte().getTfsrEl1(),
-                wire.getMte().getTfsre0El1())
-                : null;
-        return new VcpuState(x, wire.getSp(), wire.getPc(), wire.getPstate(), wire.getSctlrEl1(), wire.getSteps(),
-                wire.getTagCheckFaults(), mte);
+    public static VcpuSnapshot vcpuSnapshot(io.mtemigrate.proto.VcpuState wire) {
+        return new VcpuSnapshot(wire.getVcpuId(), wire.getState().toByteArray());
     }
 }

@@ -3,7 +3,7 @@ package io.mtemigrate.source;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.tagstream.frame.BatchCounters;
 import io.mtemigrate.vmsim.digest.RamDigest;
-import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
 
 import java.util.function.LongSupplier;
 
@@ -96,10 +96,10 @@ final class MigrationStats {
         counters = sender.total();
     }
 
-    MigrationReport report(SimulatedMachine machine, String status, String error) {
+    MigrationReport report(MigratableVm machine, String status, String error) {
         long end = clock.getAsLong();
-        if (pausedAt != 0 && machine.vm().vcpusPaused()) {
-            tagCheckFaults = machine.tagCheckFaults();
+        if (pausedAt != 0 && machine.vcpusPaused()) {
+            tagCheckFaults = machine.progress().tagCheckFaults();
         }
         // Migration time: what the guest's move took; the source's check of its own copy afterwards is apart.
         double seconds = Math.max(1e-9, (end - start - verifyNanos) / 1e9);

@@ -8,12 +8,12 @@ import io.mtemigrate.tagstream.compress.Compression;
 import io.mtemigrate.tagstream.frame.BatchCounters;
 import io.mtemigrate.tagstream.frame.EncoderConfig;
 import io.mtemigrate.tagstream.frame.PageBatchEncoder;
-import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.KvmConstants;
-import io.mtemigrate.vmsim.KvmVm;
-import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.MteTagCopier;
 import io.mtemigrate.vmsim.digest.PageFingerprint;
 import io.mtemigrate.vmsim.digest.RamDigest;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.RamSlot;
 import io.netty.buffer.ByteBuf;
 
 import java.nio.ByteBuffer;
@@ -28,8 +28,9 @@ import java.util.List;
  * the way a VMM finds them, and sent as zero pages without being read. Runs on the migration thread only.
  */
 final class PageSender implements AutoCloseable {
-    private final KvmVm vm;
-    private final List<UserMemoryRegion> slots;
+    /** The VM's tag copier, or null without MTE. */
+    private final MteTagCopier tagCopier;
+    private final List<RamSlot> slots;
     private final MigrationTransport link;
     private final PageDigests digests;
     private final PageBatchEncoder encoder;
@@ -45,13 +46,13 @@ final class PageSender implements AutoCloseable {
     private final long[] pagesThisRound;
     private long pagesSentInPass;
 
-    PageSender(KvmVm vm, MigrationTransport link, PageDigests digests, boolean zstd) {
-        this.vm = vm;
-        this.slots = vm.memslots();
+    PageSender(MigratableVm vm, MigrationTransport link, PageDigests digests, boolean zstd) {
+        this.tagCopier = vm.tags().orElse(null);
+        this.slots = vm.ramSlots();
         this.link = link;
         this.digests = digests;
-        this.pageSize = vm.pageSize().bytes();
-        this.tagsPerPage = vm.pageSize().tagsPerPage();
+        this.pageSize = vm.layout().pageSize().bytes();
+        this.tagsPerPage = vm.layout().pageSize().tagsPerPage();
         this.pagesPerBatch = Protocol.pagesPerBatch(pageSize);
         this.maxZeroRun = Protocol.LIMITS.maxPagesPerBatch() / pagesPerBatch * pagesPerBatch;
         EncoderConfig config = EncoderConfig.defaults().withLimits(Protocol.LIMITS);
@@ -67,7 +68,7 @@ final class PageSender implements AutoCloseable {
     }
 
     long slotPages(int slotIndex) {
-        return slots.get(slotIndex).memorySize() / pageSize;
+        return slots.get(slotIndex).size() / pageSize;
     }
 
     BatchCounters total() {
@@ -85,14 +86,13 @@ final class PageSender implements AutoCloseable {
     void sendAll(long round, Checkpoint checkpoint) throws MigrationFailure {
         pagesSentInPass = 0;
         for (int s = 0; s < slots.size(); s++) {
-            UserMemoryRegion slot = slots.get(s);
-            HostMemory memory = slot.memory();
+            RamSlot slot = slots.get(s);
             long pages = slotPages(s);
             long page = 0;
             while (page < pages) {
-                long dataAt = memory.nextData(slot.memoryOffset() + page * pageSize);
+                long dataAt = slot.nextData(page * pageSize);
                 // Host pages may be smaller than guest pages: a guest page with any data in it is sent as data.
-                long dataPage = Math.min(pages, (dataAt - slot.memoryOffset()) / pageSize);
+                long dataPage = Math.min(pages, dataAt / pageSize);
                 while (page < dataPage) {
                     int count = (int) Math.min(maxZeroRun, dataPage - page);
                     sendHoles(s, page, count, round, checkpoint);
@@ -101,7 +101,7 @@ final class PageSender implements AutoCloseable {
                 if (page >= pages) {
                     break;
                 }
-                long holeAt = memory.nextHole(dataAt) - slot.memoryOffset();
+                long holeAt = slot.nextHole(dataAt);
                 long dataEnd = Math.min(pages, (holeAt + pageSize - 1) / pageSize);
                 while (page < dataEnd) {
                     long groupEnd = (page / pagesPerBatch + 1) * pagesPerBatch;
@@ -155,24 +155,24 @@ final class PageSender implements AutoCloseable {
     }
 
     private void sendRun(int slotIndex, long first, int count, long round, Checkpoint checkpoint) throws MigrationFailure {
-        UserMemoryRegion slot = slots.get(slotIndex);
-        long offset = slot.memoryOffset() + first * pageSize;
+        RamSlot slot = slots.get(slotIndex);
+        long offset = first * pageSize;
         checkpoint.check();
         long ipa = slot.guestPhysAddr() + first * pageSize;
         long length = (long) count * pageSize;
-        boolean mte = vm.mteEnabled();
+        boolean mte = tagCopier != null;
         if (mte) {
-            long done = vm.copyMteTags(ipa, length, tags.clear(), KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
+            long done = tagCopier.copyMteTags(ipa, length, tags.clear(), KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
             if (done != length) {
                 throw new MigrationFailure("KVM_ARM_MTE_COPY_TAGS read tags of " + done + " of " + length
                         + " bytes at IPA 0x" + Long.toHexString(ipa));
             }
         }
-        ByteBuf frame = encoder.encode(link.alloc(), slot.slot(), round, first, count, pageSize,
-                slot.memory().chunk(offset), HostMemory.offsetInChunk(offset), tags, 0, dataCrcs);
+        ByteBuf frame = encoder.encode(link.alloc(), slot.id(), round, first, count, pageSize,
+                slot.chunk(offset), slot.offsetInChunk(offset), tags, 0, dataCrcs);
         for (int i = 0; i < count; i++) {
             int tagCrc = mte ? fingerprint.tagCrc(tags, i * tagsPerPage, tagsPerPage) : 0;
-            digests.update(slotIndex, first + i, RamDigest.combine(slot.slot(), first + i, dataCrcs[i], tagCrc));
+            digests.update(slotIndex, first + i, RamDigest.combine(slot.id(), first + i, dataCrcs[i], tagCrc));
         }
         ship(slotIndex, first, count, frame, checkpoint);
     }
@@ -192,11 +192,11 @@ final class PageSender implements AutoCloseable {
      */
     private void sendHoles(int slotIndex, long first, int count, long round, Checkpoint checkpoint) throws MigrationFailure {
         checkpoint.check();
-        UserMemoryRegion slot = slots.get(slotIndex);
-        ByteBuf frame = encoder.encodeZeros(link.alloc(), slot.slot(), round, first, count, pageSize);
-        boolean mte = vm.mteEnabled();
+        RamSlot slot = slots.get(slotIndex);
+        ByteBuf frame = encoder.encodeZeros(link.alloc(), slot.id(), round, first, count, pageSize);
+        boolean mte = tagCopier != null;
         for (int i = 0; i < count; i++) {
-            digests.update(slotIndex, first + i, RamDigest.zeroPageHash(slot.slot(), first + i, pageSize, mte));
+            digests.update(slotIndex, first + i, RamDigest.zeroPageHash(slot.id(), first + i, pageSize, mte));
         }
         ship(slotIndex, first, count, frame, checkpoint);
     }

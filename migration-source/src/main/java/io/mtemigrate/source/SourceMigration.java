@@ -15,18 +15,13 @@ import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.proto.Release;
 import io.mtemigrate.proto.RoundStart;
 import io.mtemigrate.tagstream.handshake.VersionNegotiator;
-import io.mtemigrate.vmsim.KvmConstants;
-import io.mtemigrate.vmsim.KvmVcpu;
-import io.mtemigrate.vmsim.KvmVm;
-import io.mtemigrate.vmsim.UserMemoryRegion;
-import io.mtemigrate.vmsim.VcpuState;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.digest.VmDigests;
-import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
 
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -36,7 +31,7 @@ import java.util.List;
  * target); after any failure it runs again exactly where it was, with dirty logging off.
  */
 public final class SourceMigration {
-    private final SimulatedMachine machine;
+    private final MigratableVm vm;
     private final Destination destination;
     private final MigrationConfig config;
     private final ProgressListener listener;
@@ -47,14 +42,14 @@ public final class SourceMigration {
     private Phase phase = Phase.HANDSHAKE;
     private MigrationStats stats;
 
-    public SourceMigration(SimulatedMachine machine, InetSocketAddress target, MigrationConfig config,
+    public SourceMigration(MigratableVm vm, InetSocketAddress target, MigrationConfig config,
                            ProgressListener listener) {
-        this(machine, Destination.target(target), config, listener);
+        this(vm, Destination.target(target), config, listener);
     }
 
-    public SourceMigration(SimulatedMachine machine, Destination destination, MigrationConfig config,
+    public SourceMigration(MigratableVm vm, Destination destination, MigrationConfig config,
                            ProgressListener listener) {
-        this.machine = machine;
+        this.vm = vm;
         this.destination = destination;
         this.config = config;
         this.listener = listener;
@@ -69,13 +64,12 @@ public final class SourceMigration {
     public MigrationReport run() {
         long start = config.nanoClock().getAsLong();
         stats = new MigrationStats(config.nanoClock(), start);
-        KvmVm vm = machine.vm();
         Checkpoint checkpoint = checkpoint(start);
         Hello hello = hello(destination instanceof Destination.StreamFile ? 1 : config.channels());
         try (MigrationTransport link = destination.open(hello, config, deadline(start), checkpoint)) {
             openLink = link;
             try {
-                return migrate(vm, link, start, checkpoint);
+                return migrate(link, start, checkpoint);
             } catch (MigrationFailure failure) {
                 // Best effort: a target that hears why discards its copy at once instead of at its idle timeout.
                 if (!releaseSent) {
@@ -85,24 +79,24 @@ public final class SourceMigration {
                 throw failure;
             }
         } catch (MigrationFailure failure) {
-            String outcome = recover(vm);
-            return stats.report(machine, failure.cancelled() ? "cancelled" : "failed",
+            String outcome = recover();
+            return stats.report(vm, failure.cancelled() ? "cancelled" : "failed",
                     (failure.cancelled() ? "cancelled" : "failed") + " during " + phase + ": " + failure.getMessage() + outcome);
         } catch (RuntimeException e) {
-            String outcome = recover(vm);
-            return stats.report(machine, "failed", "failed during " + phase + ": " + e + outcome);
+            String outcome = recover();
+            return stats.report(vm, "failed", "failed during " + phase + ": " + e + outcome);
         }
     }
 
-    private MigrationReport migrate(KvmVm vm, MigrationTransport link, long start, Checkpoint checkpoint) throws MigrationFailure {
-        link.sendControl(0, ControlMessage.newBuilder().setVmLayout(WireForms.layout(machine.layout())).build());
+    private MigrationReport migrate(MigrationTransport link, long start, Checkpoint checkpoint) throws MigrationFailure {
+        link.sendControl(0, ControlMessage.newBuilder().setVmLayout(WireForms.layout(vm.layout())).build());
         ControlMessage ready = link.awaitControl(deadline(start), checkpoint);
         if (!ready.hasReady()) {
             throw new MigrationFailure("the target answered the layout with " + TargetLink.describe(ready));
         }
-        PageDigests digests = new PageDigests(machine.layout());
+        PageDigests digests = new PageDigests(vm.layout());
         try (PageSender sender = new PageSender(vm, link, digests, config.zstd())) {
-            setDirtyLogging(vm, true);
+            vm.logDirtyPages(true);
             enter(Phase.FIRST_PASS, link, sender, 0, 0);
             sender.sendAll(0, () -> {
                 checkpoint.check();
@@ -120,8 +114,8 @@ public final class SourceMigration {
             int round = 1;
             enter(Phase.ROUNDS, link, sender, round, 0);
             while (true) {
-                long dirtyPages = readDirtyLog(vm, dirty, false);
-                long dirtyBytes = dirtyPages * vm.pageSize().bytes();
+                long dirtyPages = readDirtyLog(dirty, false);
+                long dirtyBytes = dirtyPages * vm.layout().pageSize().bytes();
                 stats.dirtyRead(dirtyBytes);
                 // The last round's own rate, when it was slower than the average: scattered dirty pages go in small
                 // frames, and the stop-and-copy will send them at that rate, not at the first pass's.
@@ -149,17 +143,15 @@ public final class SourceMigration {
             }
 
             enter(Phase.STOP_AND_COPY, link, sender, round, vm.throttle());
-            machine.pause();
+            vm.pauseVcpus();
             stats.paused();
-            long finalPages = readDirtyLog(vm, dirty, true);
+            long finalPages = readDirtyLog(dirty, true);
             link.sendControl(0, ControlMessage.newBuilder().setRoundStart(RoundStart.newBuilder().setRound(round)
                     .setPagesInRound(finalPages).setStopAndCopy(true)).build());
             sender.sendDirty(round, dirty, checkpoint);
-            List<VcpuState> states = new ArrayList<>();
-            for (KvmVcpu vcpu : vm.vcpus()) {
-                VcpuState state = vcpu.getState();
-                states.add(state);
-                link.sendControl(0, ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(vcpu.id(), state)).build());
+            List<VcpuSnapshot> states = vm.saveVcpus();
+            for (VcpuSnapshot state : states) {
+                link.sendControl(0, ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(state)).build());
             }
             sender.endRound(round);
             long incremental = digests.digest();
@@ -177,12 +169,12 @@ public final class SourceMigration {
             stats.roundsWithTornPages(ack.getRoundsWithTornPages());
 
             enter(Phase.VERIFY, link, sender, round, vm.throttle());
-            setDirtyLogging(vm, false);
+            vm.logDirtyPages(false);
             vm.setThrottle(0);
             // The incremental digests prove what was sent; only a read of the paused memory itself proves that no
             // dirty bit was lost. The guest already runs on the target, so this costs no downtime.
             long verifyStart = config.nanoClock().getAsLong();
-            long sourceDigest = machine.ramDigest();
+            long sourceDigest = VmDigests.ram(vm);
             stats.verified(config.nanoClock().getAsLong() - verifyStart);
             stats.digests(sourceDigest, ack.getTargetDigest(), round + 1, sender.total(), link.bytesWritten());
             if (sourceDigest != ack.getTargetDigest()) {
@@ -212,7 +204,7 @@ public final class SourceMigration {
             }
             link.commit();
             phase = Phase.DONE;
-            return stats.report(machine, "completed", "");
+            return stats.report(vm, "completed", "");
         }
     }
 
@@ -252,8 +244,8 @@ public final class SourceMigration {
         new SecureRandom().nextBytes(session);
         VersionNegotiator versions = new VersionNegotiator();
         Capabilities.Builder capabilities = Capabilities.newBuilder()
-                .setMte(machine.layout().mte())
-                .setPageSize(machine.layout().pageSize().bytes())
+                .setMte(vm.layout().mte())
+                .setPageSize(vm.layout().pageSize().bytes())
                 .setMaxChannels(channels)
                 .addCompressionCodecs(CompressionCodec.COMPRESSION_CODEC_NONE);
         if (config.zstd()) {
@@ -274,12 +266,11 @@ public final class SourceMigration {
     }
 
     /** Gets and clears every slot's dirty log into {@code bitmaps} (or adds to it); returns the pages set. */
-    private long readDirtyLog(KvmVm vm, long[][] bitmaps, boolean merge) {
+    private long readDirtyLog(long[][] bitmaps, boolean merge) {
         long pages = 0;
-        List<UserMemoryRegion> slots = vm.memslots();
         for (int s = 0; s < bitmaps.length; s++) {
             long[] fresh = merge ? new long[bitmaps[s].length] : bitmaps[s];
-            vm.getDirtyLog(slots.get(s).slot(), fresh);
+            vm.fetchDirtyPages(s, fresh);
             for (int w = 0; w < fresh.length; w++) {
                 if (merge) {
                     bitmaps[s][w] |= fresh[w];
@@ -290,27 +281,19 @@ public final class SourceMigration {
         return pages;
     }
 
-    private static void setDirtyLogging(KvmVm vm, boolean on) {
-        for (UserMemoryRegion slot : vm.memslots()) {
-            int flags = on ? slot.flags() | KvmConstants.KVM_MEM_LOG_DIRTY_PAGES
-                    : slot.flags() & ~KvmConstants.KVM_MEM_LOG_DIRTY_PAGES;
-            vm.setUserMemoryRegion(slot.withFlags(flags));
-        }
-    }
-
     /**
      * After a failure: no dirty logging, no throttle, and the guest running again where it stopped, unless
      * Release was sent: then the target may own the guest, and this copy stays paused rather than risk two.
      */
-    private String recover(KvmVm vm) {
-        setDirtyLogging(vm, false);
+    private String recover() {
+        vm.logDirtyPages(false);
         vm.setThrottle(0);
         if (releaseSent) {
             return "; the target did not confirm the release, so it may be running the guest: the source copy stays"
                     + " paused, resume it only after checking the target";
         }
         if (vm.vcpusPaused()) {
-            machine.resume();
+            vm.resumeVcpus();
         }
         return "";
     }

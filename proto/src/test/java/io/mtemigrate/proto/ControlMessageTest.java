@@ -10,29 +10,28 @@ import org.junit.jupiter.api.Test;
 class ControlMessageTest {
 
     @Test
-    void shouldRoundTripVcpuStateWithMteRegisters() throws Exception {
-        VcpuState.Builder state = VcpuState.newBuilder().setVcpuId(1).setSp(0x8000).setPc(0x4000_0000L)
-                .setPstate(0x3c5).setSteps(1_000_000).setTagCheckFaults(2)
-                .setMte(MteSysRegs.newBuilder().setGcrEl1(0x1_0000).setRgsrEl1(0x1234_5600)
-                        .setTfsrEl1(1).setTfsre0El1(2));
-        for (int i = 0; i < 31; i++) {
-            state.addX(0x1000L * i);
-        }
-        ControlMessage message = ControlMessage.newBuilder().setVcpuState(state).build();
+    void shouldCarryAVcpuStateAsItsBackendsBytes() throws Exception {
+        byte[] state = new byte[328];
+        state[0] = 0x65;
+        state[327] = 0x7f;
+        ControlMessage message = ControlMessage.newBuilder().setVcpuState(VcpuState.newBuilder().setVcpuId(1)
+                .setState(com.google.protobuf.ByteString.copyFrom(state))).build();
 
         ControlMessage parsed = ControlMessage.parseFrom(message.toByteArray());
 
         assertEquals(message, parsed);
-        assertEquals(31, parsed.getVcpuState().getXCount());
-        assertTrue(parsed.getVcpuState().hasMte());
+        assertTrue(Arrays.equals(state, parsed.getVcpuState().getState().toByteArray()));
     }
 
     @Test
-    void shouldTellAbsentMteRegistersFromZeroOnes() throws Exception {
-        ControlMessage message = ControlMessage.newBuilder()
-                .setVcpuState(VcpuState.newBuilder().setVcpuId(0)).build();
+    void shouldNameTheBackendAndArchitectureInTheLayout() throws Exception {
+        VmLayout layout = VmLayout.newBuilder().setBackend("kvm").setArchitecture("x86_64").build();
 
-        assertFalse(ControlMessage.parseFrom(message.toByteArray()).getVcpuState().hasMte());
+        VmLayout parsed = VmLayout.parseFrom(layout.toByteArray());
+
+        assertEquals("kvm", parsed.getBackend());
+        assertEquals("x86_64", parsed.getArchitecture());
+        assertFalse(VmLayout.getDefaultInstance().getBackend().equals("kvm"));
     }
 
     @Test

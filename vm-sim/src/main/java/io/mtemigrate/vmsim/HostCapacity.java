@@ -24,7 +24,7 @@ public record HostCapacity(Path directory, long memAvailable, long directoryFree
         try {
             free = Files.getFileStore(directory).getUsableSpace();
         } catch (IOException e) {
-            throw new InsufficientHostMemory("cannot find the free space of " + directory + ": " + e.getMessage());
+            throw new InsufficientMemory("cannot find the free space of " + directory + ": " + e.getMessage());
         }
         return new HostCapacity(directory, readMemAvailable(), free);
     }
@@ -54,7 +54,7 @@ public record HostCapacity(Path directory, long memAvailable, long directoryFree
     /** Throws, with the numbers, when {@code bytes} for {@code what} do not fit. */
     public void require(long bytes, String what) {
         if (bytes > committable()) {
-            throw new InsufficientHostMemory("not enough free host memory for " + what + ": it needs " + size(bytes)
+            throw new InsufficientMemory("not enough free host memory for " + what + ": it needs " + size(bytes)
                     + " and this host can commit " + size(committable()) + " (" + describe() + ")");
         }
     }

@@ -33,7 +33,7 @@ public final class HostMemoryFault {
         String numbers;
         try {
             numbers = HostCapacity.of(directory).describe();
-        } catch (InsufficientHostMemory e) {
+        } catch (InsufficientMemory e) {
             numbers = e.getMessage();
         }
         return "the host could not back the guest's memory: a write to its memory file in " + directory

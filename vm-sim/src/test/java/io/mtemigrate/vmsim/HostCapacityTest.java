@@ -22,7 +22,7 @@ class HostCapacityTest {
     void shouldRefuseWhatDoesNotFitWithTheNumbers() {
         HostCapacity host = new HostCapacity(SHM, 22L << 30, 24L << 30);
 
-        InsufficientHostMemory refused = assertThrows(InsufficientHostMemory.class,
+        InsufficientMemory refused = assertThrows(InsufficientMemory.class,
                 () -> host.require(HostCapacity.backingBytes(40L << 30, true), "a 40 GiB guest"));
 
         assertEquals("not enough free host memory for a 40 GiB guest: it needs 42.5 GiB and this host can commit"

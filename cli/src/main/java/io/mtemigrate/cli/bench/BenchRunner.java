@@ -1,12 +1,14 @@
 package io.mtemigrate.cli.bench;
 
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.Phase;
 import io.mtemigrate.source.SourceMigration;
-import io.mtemigrate.target.TargetConfig;
-import io.mtemigrate.target.TargetListener;
-import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.incoming.TargetConfig;
+import io.mtemigrate.incoming.TargetListener;
+import io.mtemigrate.incoming.TargetServer;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.machine.SimulatedMachine;
 
@@ -32,8 +34,9 @@ final class BenchRunner {
     }
 
     static BenchRun run(BenchCase benchCase, Afterwards afterwards) throws Exception {
-        TargetConfig targetConfig = TargetConfig.loopback()
-                .withPrealloc(benchCase.spec().ramBytes(), benchCase.spec().pageSize());
+        EmulatorVmFactory vms = new EmulatorVmFactory(true, HostMemory.defaultDirectory(), benchCase.spec().ramBytes(),
+                benchCase.spec().pageSize());
+        TargetConfig targetConfig = TargetConfig.loopback().withVms(vms);
         TargetServer target = TargetServer.start(targetConfig, TargetListener.CLOSE_ON_ARRIVAL);
         SimulatedMachine source;
         try {
@@ -45,14 +48,14 @@ final class BenchRunner {
         try (source) {
             BenchRun run;
             try (target) {
-                run = migrate(benchCase, source, target);
+                run = migrate(benchCase, source, target, vms.preallocMillis());
             }
             afterwards.accept(source, run);
             return run;
         }
     }
 
-    private static BenchRun migrate(BenchCase benchCase, SimulatedMachine source, TargetServer target)
+    private static BenchRun migrate(BenchCase benchCase, SimulatedMachine source, TargetServer target, long preallocMillis)
             throws InterruptedException {
         List<long[]> rounds = new ArrayList<>();
         System.gc();
@@ -75,6 +78,6 @@ final class BenchRunner {
             cpuNanos = ProcessCpu.nanos() - cpuBefore;
             peak = Math.max(0, sampler.peak() - baseline);
         }
-        return new BenchRun(report, target.preallocMillis(), peak, cpuNanos, rounds);
+        return new BenchRun(report, preallocMillis, peak, cpuNanos, rounds);
     }
 }

@@ -1,13 +1,15 @@
 package io.mtemigrate.cli.bench;
 
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.source.SourceMigration;
-import io.mtemigrate.target.ArrivedVm;
-import io.mtemigrate.target.TargetConfig;
-import io.mtemigrate.target.TargetListener;
-import io.mtemigrate.target.TargetServer;
+import io.mtemigrate.incoming.ArrivedVm;
+import io.mtemigrate.incoming.TargetConfig;
+import io.mtemigrate.incoming.TargetListener;
+import io.mtemigrate.incoming.TargetServer;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.guest.Workload;
@@ -39,7 +41,8 @@ public final class RepeatedMigrations {
             }
         };
         for (int i = 1; i <= migrations; i++) {
-            TargetConfig config = TargetConfig.loopback().withPrealloc(spec.ramBytes(), spec.pageSize());
+            TargetConfig config = TargetConfig.loopback().withVms(new EmulatorVmFactory(true, HostMemory.defaultDirectory(),
+                    spec.ramBytes(), spec.pageSize()));
             try (TargetServer server = TargetServer.start(config, discard);
                  SimulatedMachine guest = SimulatedMachine.boot(EmulatedKvm.withMte(), spec)) {
                 guest.start();

@@ -23,7 +23,6 @@ import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Hello;
 import io.mtemigrate.proto.HelloAccept;
 import io.mtemigrate.proto.Memslot;
-import io.mtemigrate.proto.MteSysRegs;
 import io.mtemigrate.proto.Ready;
 import io.mtemigrate.proto.Release;
 import io.mtemigrate.proto.Released;
@@ -1290,16 +1289,10 @@ class DecoderFuzzTest {
                 case 4 -> m.setRoundEnd(RoundEnd.newBuilder().setRound(random.nextInt(100))
                         .setPagesInRound(random.nextLong(1L << 30)));
                 case 5 -> {
-                    VcpuState.Builder state = VcpuState.newBuilder().setVcpuId(random.nextInt(8)).setSp(random.nextLong())
-                            .setPc(random.nextLong()).setPstate(random.nextLong()).setSteps(random.nextLong(1L << 40))
-                            .setTagCheckFaults(random.nextInt(3)).setSctlrEl1(random.nextLong());
-                    for (int x = 0; x < 31; x++) {
-                        state.addX(random.nextLong());
-                    }
-                    if (random.nextBoolean()) {
-                        state.setMte(MteSysRegs.newBuilder().setGcrEl1(random.nextLong()).setRgsrEl1(random.nextLong())
-                                .setTfsrEl1(random.nextInt(4)).setTfsre0El1(random.nextInt(4)));
-                    }
+                    byte[] registers = new byte[random.nextBoolean() ? 336 : 304];
+                    random.nextBytes(registers);
+                    VcpuState.Builder state = VcpuState.newBuilder().setVcpuId(random.nextInt(8))
+                            .setState(com.google.protobuf.ByteString.copyFrom(registers));
                     m.setVcpuState(state);
                 }
                 case 6 -> m.setComplete(Complete.newBuilder().setRamTagsDigest(random.nextLong())

@@ -3,7 +3,7 @@ package io.mtemigrate.vmsim.machine;
 import io.mtemigrate.vmsim.HostCapacity;
 import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.HostMemorySlot;
-import io.mtemigrate.vmsim.InsufficientHostMemory;
+import io.mtemigrate.vmsim.InsufficientMemory;
 import io.mtemigrate.vmsim.Kvm;
 import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.KvmVcpu;
@@ -94,7 +94,7 @@ public final class SimulatedMachine implements MigratableVm {
      * Like {@link #boot(Kvm, MachineSpec)}, with guest memory in {@code memoryDirectory}. A guest whose fill and
      * program can come to commit more than the host can ({@link Footprint}) is refused before any memory is made.
      *
-     * @throws InsufficientHostMemory with the numbers
+     * @throws InsufficientMemory with the numbers
      */
     public static SimulatedMachine boot(Kvm kvm, MachineSpec spec, Path memoryDirectory) {
         HostCapacity.of(memoryDirectory).require(Footprint.bytes(spec), "a " + HostCapacity.size(spec.ramBytes())

@@ -15,7 +15,7 @@ public interface VmFactory {
     /**
      * An empty VM of {@code layout}: zeroed memory and vCPUs at reset, not started.
      *
-     * @throws io.mtemigrate.vmsim.InsufficientHostMemory when the host cannot back the VM's memory
+     * @throws io.mtemigrate.vmsim.InsufficientMemory when the host cannot back the VM's memory
      * @throws IllegalArgumentException naming what of the layout this host cannot build
      */
     MigratableVm create(MachineLayout layout);

@@ -1,4 +1,6 @@
-package io.mtemigrate.target;
+package io.mtemigrate.incoming;
+
+import io.mtemigrate.vmsim.machine.MachineLayout;
 
 /** What a target host tells its owner about the migrations it receives. */
 public interface TargetListener {
@@ -9,7 +11,7 @@ public interface TargetListener {
      * Called with the VM built and verified, just before its guest resumes; throwing refuses the migration (the
      * VM is discarded and the source resumes its copy).
      */
-    default void beforeResume(io.mtemigrate.vmsim.machine.MachineLayout layout) {
+    default void beforeResume(MachineLayout layout) {
     }
 
     /** A migration was refused or aborted; its partial VM is already gone. */

@@ -1,4 +1,4 @@
-package io.mtemigrate.target;
+package io.mtemigrate.incoming;
 
 import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.proto.Capabilities;
@@ -10,7 +10,6 @@ import io.mtemigrate.tagstream.FrameException;
 import io.mtemigrate.tagstream.frame.LandingReceiver;
 import io.mtemigrate.tagstream.frame.PageBatch;
 import io.mtemigrate.tagstream.handshake.VersionNegotiator;
-import io.mtemigrate.vmsim.HostMemoryFault;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
@@ -19,6 +18,7 @@ import io.netty.util.ReferenceCountUtil;
 
 import javax.net.ssl.SSLException;
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -109,7 +109,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PAGE_SIZE_UNSUPPORTED, "page size " + pageSize
                     + " cannot be hosted here (4096, 16384 or 65536)");
         }
-        if (offered.getMte() && !server.config().hostHasMte()) {
+        if (offered.getMte() && !server.config().vms().hostHasMte()) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_MTE_UNAVAILABLE, "the VM uses MTE and this host has none");
         }
         if (hello.getChannelCount() < 1 || hello.getChannelCount() > MAX_CHANNELS) {
@@ -167,11 +167,11 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             fail(ctx, ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, root.getMessage());
         } else if (root instanceof MigrationAbort abort) {
             fail(ctx, abort.code(), abort.getMessage());
-        } else if (HostMemoryFault.is(root)) {
-            // The JVM may raise a fault a few instructions after the store, outside the session's own catch.
-            fail(ctx, ErrorCode.ERROR_CODE_VM_ERROR, HostMemoryFault.explain(server.config().memoryDirectory()));
         } else {
-            fail(ctx, ErrorCode.ERROR_CODE_INTERNAL, "target error: " + root);
+            // The JVM may raise a memory fault a few instructions after the store, outside the session's own catch.
+            Optional<String> memoryFault = server.config().vms().explainMemoryFault(root);
+            fail(ctx, memoryFault.isPresent() ? ErrorCode.ERROR_CODE_VM_ERROR : ErrorCode.ERROR_CODE_INTERNAL,
+                    memoryFault.orElse("target error: " + root));
         }
     }
 

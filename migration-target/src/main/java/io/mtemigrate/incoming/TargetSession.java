@@ -1,4 +1,4 @@
-package io.mtemigrate.target;
+package io.mtemigrate.incoming;
 
 import com.google.protobuf.ByteString;
 import io.mtemigrate.migration.PageBits;
@@ -16,16 +16,12 @@ import io.mtemigrate.proto.RoundReceived;
 import io.mtemigrate.proto.Applied;
 import io.mtemigrate.proto.VmLayout;
 import io.mtemigrate.tagstream.frame.PageBatch;
-import io.mtemigrate.vmsim.HostMemoryFault;
-import io.mtemigrate.vmsim.InsufficientHostMemory;
-import io.mtemigrate.vmsim.KvmException;
-import io.mtemigrate.vmsim.KvmVcpu;
-import io.mtemigrate.vmsim.VcpuState;
+import io.mtemigrate.vmsim.InsufficientMemory;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.digest.VmDigests;
-import io.mtemigrate.vmsim.emu.EmulatedKvm;
 import io.mtemigrate.vmsim.machine.MachineLayout;
-import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
 import io.netty.channel.Channel;
 
 import java.lang.foreign.MemorySegment;
@@ -45,7 +41,6 @@ final class TargetSession {
     private final TargetConfig config;
     private final TargetListener listener;
     private final Consumer<TargetSession> onEnd;
-    private final SimulatedMachine.MemorySource memory;
     private final Channel[] channels;
     private final AtomicLong pagesApplied = new AtomicLong();
     /**
@@ -55,10 +50,10 @@ final class TargetSession {
      */
     private final ReentrantReadWriteLock memoryLock = new ReentrantReadWriteLock();
     private volatile SessionState state = SessionState.ESTABLISHED;
-    private SimulatedMachine machine;
+    private MigratableVm machine;
     private PageDigests digests;
     private PageBits[] touched;
-    private VcpuState[] vcpuStates;
+    private VcpuSnapshot[] vcpuStates;
     private long[] lastRoundEnded;
     private long roundReceived = -1;
     private long sourceDigestRound = -1;
@@ -73,9 +68,8 @@ final class TargetSession {
     private ArrivedVm arrived;
 
     TargetSession(ByteString id, int channelCount, int protocolVersion, TargetConfig config, TargetListener listener,
-                  SimulatedMachine.MemorySource memory, Consumer<TargetSession> onEnd) {
+                  Consumer<TargetSession> onEnd) {
         this.protocolVersion = protocolVersion;
-        this.memory = memory;
         this.id = id;
         this.channelCount = channelCount;
         this.config = config;
@@ -146,20 +140,24 @@ final class TargetSession {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_RAM_LIMIT, "the VM has " + layout.ramBytes()
                     + " bytes of RAM; this target accepts at most " + config.maxRamBytes());
         }
-        if (layout.mte() && !config.hostHasMte()) {
+        if (!layout.kind().equals(config.vms().kind())) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "the source's VM is a " + layout.kind()
+                    + " guest; this target builds " + config.vms().kind() + " guests");
+        }
+        if (layout.mte() && !config.vms().hostHasMte()) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_MTE_UNAVAILABLE, "the VM uses MTE and this host has none");
         }
         try {
-            machine = SimulatedMachine.create(new EmulatedKvm(config.hostHasMte()), layout, memory);
-        } catch (KvmException | IllegalArgumentException e) {
+            machine = config.vms().create(layout);
+        } catch (IllegalArgumentException e) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "cannot build the VM: " + e.getMessage(), e);
-        } catch (InsufficientHostMemory e) {
+        } catch (InsufficientMemory e) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_RAM_LIMIT, e.getMessage(), e);
         }
         digests = new PageDigests(layout);
         touched = layout.slots().stream().map(s -> new PageBits(s.size() / layout.pageSize().bytes()))
                 .toArray(PageBits[]::new);
-        vcpuStates = new VcpuState[layout.vcpus()];
+        vcpuStates = new VcpuSnapshot[layout.vcpus()];
         state = SessionState.RECEIVING;
         channels[0].writeAndFlush(ControlMessage.newBuilder()
                 .setReady(Ready.newBuilder().setRamBytes(layout.ramBytes())).build());
@@ -170,7 +168,7 @@ final class TargetSession {
             if (state != SessionState.RECEIVING && state != SessionState.COMPLETING) {
                 throw outOfOrder("a page batch");
             }
-            return new PageApplier(machine.vm(), touched, digests);
+            return new PageApplier(machine, touched, digests);
         }
     }
 
@@ -204,10 +202,8 @@ final class TargetSession {
 
     /** A page that could not be backed (SIGBUS on a full tmpfs) fails this migration, not the process. */
     private MigrationAbort memoryFault(InternalError e) {
-        if (!HostMemoryFault.is(e)) {
-            throw e;
-        }
-        return new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, HostMemoryFault.explain(config.memoryDirectory()), e);
+        String why = config.vms().explainMemoryFault(e).orElseThrow(() -> e);
+        return new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, why, e);
     }
 
     /** Tells a version-2 source, at most every {@link #PROGRESS_INTERVAL_NANOS}, that pages keep landing. */
@@ -256,15 +252,7 @@ final class TargetSession {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "state for vCPU " + id + " of a VM with "
                     + vcpuStates.length + " vCPUs");
         }
-        try {
-            vcpuStates[id] = WireForms.vcpuState(wire);
-        } catch (IllegalArgumentException e) {
-            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, e.getMessage());
-        }
-        if (machine.layout().mte() != (vcpuStates[id].mte() != null)) {
-            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "vCPU " + id
-                    + (machine.layout().mte() ? " lacks" : " carries") + " MTE system registers");
-        }
+        vcpuStates[id] = WireForms.vcpuSnapshot(wire);
     }
 
     private synchronized void onComplete(Complete message) {
@@ -298,15 +286,16 @@ final class TargetSession {
                     + RamDigest.hex(complete.getRamTagsDigest()));
         }
         if (config.verifyFullBeforeResume()) {
-            long full = machine.ramDigest();
+            long full = VmDigests.ram(machine);
             if (full != digest) {
                 throw new MigrationAbort(ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "full RAM+tags digest "
                         + RamDigest.hex(full) + " differs from the incremental " + RamDigest.hex(digest));
             }
         }
-        KvmVcpu[] vcpus = machine.vm().vcpus().toArray(KvmVcpu[]::new);
-        for (int i = 0; i < vcpus.length; i++) {
-            vcpus[i].setState(vcpuStates[i]);
+        try {
+            machine.restoreVcpus(Arrays.asList(vcpuStates));
+        } catch (IllegalArgumentException e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, e.getMessage(), e);
         }
         long vcpuDigest = VmDigests.vcpus(Arrays.asList(vcpuStates));
         if (vcpuDigest != complete.getVcpuStateDigest()) {
@@ -353,7 +342,7 @@ final class TargetSession {
         if (state == SessionState.ABORTED || state == SessionState.RELEASED) {
             return;
         }
-        SimulatedMachine discarded;
+        MigratableVm discarded;
         memoryLock.writeLock().lock();
         try {
             state = SessionState.ABORTED;

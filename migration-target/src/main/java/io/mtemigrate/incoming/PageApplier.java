@@ -1,4 +1,4 @@
-package io.mtemigrate.target;
+package io.mtemigrate.incoming;
 
 import io.mtemigrate.migration.PageBits;
 import io.mtemigrate.migration.PageDigests;
@@ -7,12 +7,13 @@ import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.tagstream.FrameException;
 import io.mtemigrate.tagstream.frame.PageBatch;
 import io.mtemigrate.tagstream.tags.TagKind;
-import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.KvmConstants;
-import io.mtemigrate.vmsim.KvmVm;
-import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.MteTagCopier;
+import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.digest.PageFingerprint;
 import io.mtemigrate.vmsim.digest.RamDigest;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.RamSlot;
 
 import java.lang.foreign.MemorySegment;
 
@@ -29,34 +30,36 @@ import java.util.List;
  * pages.
  */
 final class PageApplier {
-    private final KvmVm vm;
-    private final List<UserMemoryRegion> slots;
+    /** The VM's tag copier, or null without MTE. */
+    private final MteTagCopier tagCopier;
+    private final PageSize pageSizes;
+    private final List<RamSlot> slots;
     private final PageBits[] touched;
     private final PageDigests digests;
     private final PageFingerprint fingerprint = new PageFingerprint();
     private ByteBuffer tags;
     private final int pageSize;
 
-    PageApplier(KvmVm vm, PageBits[] touched, PageDigests digests) {
-        this.vm = vm;
-        this.slots = vm.memslots();
+    PageApplier(MigratableVm vm, PageBits[] touched, PageDigests digests) {
+        this.tagCopier = vm.tags().orElse(null);
+        this.pageSizes = vm.layout().pageSize();
+        this.slots = vm.ramSlots();
         this.touched = touched;
         this.digests = digests;
-        this.pageSize = vm.pageSize().bytes();
+        this.pageSize = pageSizes.bytes();
         // Sized for the batches a source sends; a larger batch (the limits allow up to 16,384 pages) grows it.
-        this.tags = tagBuffer(Protocol.pagesPerBatch(pageSize) * vm.pageSize().tagsPerPage());
+        this.tags = tagBuffer(Protocol.pagesPerBatch(pageSize) * pageSizes.tagsPerPage());
     }
 
     /** Checks the batch against the VM and gives the guest memory its pages land in. */
     MemorySegment destinationOf(PageBatch batch) {
-        UserMemoryRegion slot = slots.get(checkedSlotIndex(batch));
-        return slot.memory().segment().asSlice(slot.memoryOffset() + batch.firstPage() * pageSize,
-                (long) batch.pageCount() * pageSize);
+        RamSlot slot = slots.get(checkedSlotIndex(batch));
+        return slot.segment().asSlice(batch.firstPage() * pageSize, (long) batch.pageCount() * pageSize);
     }
 
     private int checkedSlotIndex(PageBatch batch) {
         int slotIndex = slotIndex(batch.slot());
-        long slotPages = slots.get(slotIndex).memorySize() / pageSize;
+        long slotPages = slots.get(slotIndex).size() / pageSize;
         if (batch.pageSize() != pageSize) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "batch of " + batch.pageSize()
                     + "-byte pages for a VM with " + pageSize + "-byte pages");
@@ -72,22 +75,21 @@ final class PageApplier {
     /** @return pages applied */
     int apply(PageBatch batch) {
         int slotIndex = checkedSlotIndex(batch);
-        UserMemoryRegion slot = slots.get(slotIndex);
-        HostMemory memory = slot.memory();
-        boolean mte = vm.mteEnabled();
+        RamSlot slot = slots.get(slotIndex);
+        boolean mte = tagCopier != null;
         if (applyFreshZeros(batch, slotIndex, slot, mte)) {
             return batch.pageCount();
         }
         boolean anyTags = false;
         for (int i = 0; i < batch.pageCount(); i++) {
             long page = batch.firstPage() + i;
-            long offset = slot.memoryOffset() + page * pageSize;
+            long offset = page * pageSize;
             // A fresh target page already reads as zero: writing zeros there would only commit host memory.
             boolean fresh = !touched[slotIndex].get(page);
             boolean landed = batch.isDataRaw(i) && !batch.hasPayload();
             if (!landed && !(batch.isZeroPage(i) && fresh)) {
                 try {
-                    batch.copyPageData(i, memory.chunk(offset), HostMemory.offsetInChunk(offset), true);
+                    batch.copyPageData(i, slot.chunk(offset), slot.offsetInChunk(offset), true);
                 } catch (FrameException e) {
                     throw new MigrationAbort(ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, e.getMessage(), e);
                 }
@@ -102,7 +104,7 @@ final class PageApplier {
         }
         ByteBuffer pageTags = null;
         if (mte) {
-            int tagBytes = batch.pageCount() * vm.pageSize().tagsPerPage();
+            int tagBytes = batch.pageCount() * pageSizes.tagsPerPage();
             if (tags.capacity() < tagBytes) {
                 tags = tagBuffer(tagBytes);
             }
@@ -111,21 +113,21 @@ final class PageApplier {
             if (anyTags) {
                 long ipa = slot.guestPhysAddr() + batch.firstPage() * pageSize;
                 long length = (long) batch.pageCount() * pageSize;
-                long done = vm.copyMteTags(ipa, length, tags.clear().limit(tagBytes), KvmConstants.KVM_ARM_TAGS_TO_GUEST, 0, 0);
+                long done = tagCopier.copyMteTags(ipa, length, tags.clear().limit(tagBytes), KvmConstants.KVM_ARM_TAGS_TO_GUEST, 0, 0);
                 if (done != length) {
                     throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "KVM_ARM_MTE_COPY_TAGS wrote tags of "
                             + done + " of " + length + " bytes at IPA 0x" + Long.toHexString(ipa));
                 }
             }
         }
-        int tagsPerPage = vm.pageSize().tagsPerPage();
+        int tagsPerPage = pageSizes.tagsPerPage();
         for (int i = 0; i < batch.pageCount(); i++) {
             long page = batch.firstPage() + i;
-            long offset = slot.memoryOffset() + page * pageSize;
+            long offset = page * pageSize;
             long hash = touched[slotIndex].get(page)
-                    ? fingerprint.page(slot.slot(), page, memory.chunk(offset), HostMemory.offsetInChunk(offset),
+                    ? fingerprint.page(slot.id(), page, slot.chunk(offset), slot.offsetInChunk(offset),
                     pageSize, pageTags, i * tagsPerPage)
-                    : fingerprint.zeroDataPage(slot.slot(), page, pageSize, pageTags, i * tagsPerPage);
+                    : fingerprint.zeroDataPage(slot.id(), page, pageSize, pageTags, i * tagsPerPage);
             digests.update(slotIndex, page, hash);
         }
         return batch.pageCount();
@@ -135,7 +137,7 @@ final class PageApplier {
      * A batch without data or tag bytes is all zero pages; onto pages never touched here (which read as zero
      * already) it needs nothing but the digest. False, having changed nothing, when that does not hold.
      */
-    private boolean applyFreshZeros(PageBatch batch, int slotIndex, UserMemoryRegion slot, boolean mte) {
+    private boolean applyFreshZeros(PageBatch batch, int slotIndex, RamSlot slot, boolean mte) {
         if (batch.pageDataBytes() != 0 || batch.tagBytes() != 0) {
             return false;
         }
@@ -147,7 +149,7 @@ final class PageApplier {
         }
         for (int i = 0; i < batch.pageCount(); i++) {
             long page = batch.firstPage() + i;
-            digests.update(slotIndex, page, RamDigest.zeroPageHash(slot.slot(), page, pageSize, mte));
+            digests.update(slotIndex, page, RamDigest.zeroPageHash(slot.id(), page, pageSize, mte));
         }
         return true;
     }
@@ -158,7 +160,7 @@ final class PageApplier {
 
     private int slotIndex(int slotId) {
         for (int i = 0; i < slots.size(); i++) {
-            if (slots.get(i).slot() == slotId) {
+            if (slots.get(i).id() == slotId) {
                 return i;
             }
         }

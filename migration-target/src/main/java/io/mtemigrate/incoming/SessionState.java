@@ -1,4 +1,4 @@
-package io.mtemigrate.target;
+package io.mtemigrate.incoming;
 
 /** Where a migration stands on the target; each state names the messages it accepts. */
 enum SessionState {

@@ -1,8 +1,8 @@
 package io.mtemigrate.vmsim;
 
 /** The host cannot commit the memory a VM would need; the message gives the numbers. Nothing was committed. */
-public final class InsufficientHostMemory extends RuntimeException {
-    public InsufficientHostMemory(String message) {
+public final class InsufficientMemory extends RuntimeException {
+    public InsufficientMemory(String message) {
         super(message);
     }
 }

@@ -1,4 +1,4 @@
-package io.mtemigrate.target;
+package io.mtemigrate.incoming;
 
 import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.migration.Protocol;

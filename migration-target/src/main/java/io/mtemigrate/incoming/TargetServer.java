@@ -1,15 +1,10 @@
-package io.mtemigrate.target;
+package io.mtemigrate.incoming;
 
 import com.google.protobuf.ByteString;
 import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.migration.RecyclingAllocator;
 import io.mtemigrate.migration.SocketBuffers;
 import io.mtemigrate.proto.ErrorCode;
-import io.mtemigrate.vmsim.HostCapacity;
-import io.mtemigrate.vmsim.HostMemory;
-import io.mtemigrate.vmsim.HostMemoryFault;
-import io.mtemigrate.vmsim.InsufficientHostMemory;
-import io.mtemigrate.vmsim.machine.SimulatedMachine;
 import io.mtemigrate.tagstream.frame.ControlMessageEncoder;
 import io.mtemigrate.tagstream.frame.LandingReadAllocator;
 import io.mtemigrate.tagstream.frame.LandingReceiver;
@@ -32,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /** A host that accepts migrations: binds, keeps listening after failed ones, and hands arrived guests to its listener. */
 public final class TargetServer implements AutoCloseable {
@@ -46,8 +40,6 @@ public final class TargetServer implements AutoCloseable {
     private final RecyclingAllocator reads = SocketBuffers.reads();
     private final Map<ByteString, TargetSession> sessions = new ConcurrentHashMap<>();
     private final Channel serverChannel;
-    private final AtomicReference<HostMemory> preallocated = new AtomicReference<>();
-    private final long preallocMillis;
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     /** Reserved before a connection is admitted, so connections accepted on different event loops cannot overshoot. */
     private final AtomicInteger openConnections = new AtomicInteger();
@@ -55,6 +47,9 @@ public final class TargetServer implements AutoCloseable {
     private TargetServer(TargetConfig config, TargetListener listener) throws InterruptedException {
         String refusal = config.refusalToListen();
         if (refusal != null) {
+            if (config.vms() != null) {
+                config.vms().close();
+            }
             throw new IllegalArgumentException(refusal);
         }
         this.config = config;
@@ -62,11 +57,7 @@ public final class TargetServer implements AutoCloseable {
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.workerGroup = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
         ControlMessageEncoder controlEncoder = new ControlMessageEncoder(Protocol.LIMITS);
-        long prefaultMillis = 0;
         try {
-            if (config.preallocBytes() > 0) {
-                prefaultMillis = preallocate(config);
-            }
             serverChannel = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(NioServerSocketChannel.class)
@@ -108,31 +99,8 @@ public final class TargetServer implements AutoCloseable {
                     })
                     .bind(config.host(), config.port()).sync().channel();
         } catch (RuntimeException | InterruptedException e) {
-            releasePrealloc();
+            config.vms().close();
             shutdownGroups();
-            throw e;
-        }
-        this.preallocMillis = prefaultMillis;
-    }
-
-    /**
-     * Commits the preallocated memory, data and tags, after checking the host can hold it: committing more than
-     * that is the OOM killer's business (or SIGBUS on a full tmpfs), not an error this process gets to see.
-     */
-    private long preallocate(TargetConfig config) {
-        long bytes = config.preallocBytes();
-        HostCapacity.of(config.memoryDirectory()).require(HostCapacity.backingBytes(bytes, true),
-                "preallocating " + HostCapacity.size(bytes) + " of guest memory with its MTE tags");
-        HostMemory memory = HostMemory.inDirectory(config.memoryDirectory(), bytes, config.preallocPageSize());
-        try {
-            long millis = memory.prefault();
-            preallocated.set(memory);
-            return millis;
-        } catch (InternalError e) {
-            memory.close();
-            if (HostMemoryFault.is(e)) {
-                throw new InsufficientHostMemory(HostMemoryFault.explain(config.memoryDirectory()));
-            }
             throw e;
         }
     }
@@ -150,37 +118,6 @@ public final class TargetServer implements AutoCloseable {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
-    /** How long committing the preallocated memory took when the server started; 0 without preallocation. */
-    public long preallocMillis() {
-        return preallocMillis;
-    }
-
-    /**
-     * Memory for a memslot: the preallocated memory the first time it fits (same page size, large enough), fresh
-     * memory otherwise, if the host can commit all of it. Preallocated memory serves one VM; a failed migration
-     * gives it back to the host.
-     */
-    SimulatedMachine.MemorySource memorySource() {
-        return (slot, pageSize) -> {
-            HostMemory memory = preallocated.get();
-            if (memory != null && memory.pageSize() == pageSize && memory.size() >= slot.size()
-                    && preallocated.compareAndSet(memory, null)) {
-                return memory;
-            }
-            // Tags counted whether or not the VM uses MTE: the memory can hold them, and the check is an upper bound.
-            HostCapacity.of(config.memoryDirectory()).require(HostCapacity.backingBytes(slot.size(), true),
-                    "a VM with " + HostCapacity.size(slot.size()) + " of RAM and its MTE tags");
-            return HostMemory.inDirectory(config.memoryDirectory(), slot.size(), pageSize);
-        };
-    }
-
-    private void releasePrealloc() {
-        HostMemory memory = preallocated.getAndSet(null);
-        if (memory != null) {
-            memory.close();
-        }
-    }
-
     TargetConfig config() {
         return config;
     }
@@ -194,7 +131,7 @@ public final class TargetServer implements AutoCloseable {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_BUSY, "this target already receives "
                     + sessions.size() + " migration(s), its limit");
         }
-        TargetSession session = new TargetSession(id, channels, protocolVersion, config, listener, memorySource(),
+        TargetSession session = new TargetSession(id, channels, protocolVersion, config, listener,
                 s -> sessions.remove(s.id(), s));
         if (sessions.putIfAbsent(id, session) != null) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "a migration with this session id is already running");
@@ -222,7 +159,7 @@ public final class TargetServer implements AutoCloseable {
         for (TargetSession session : sessions.values()) {
             session.abort("the target is shutting down", ErrorCode.ERROR_CODE_CANCELLED);
         }
-        releasePrealloc();
+        config.vms().close();
         shutdownGroups();
     }
 

@@ -1,4 +1,4 @@
-package io.mtemigrate.target;
+package io.mtemigrate.incoming;
 
 import io.mtemigrate.proto.ErrorCode;
 

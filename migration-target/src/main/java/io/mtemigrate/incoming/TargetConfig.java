@@ -1,0 +1,105 @@
+package io.mtemigrate.incoming;
+
+import io.mtemigrate.migration.MutualTls;
+import io.mtemigrate.vmsim.vmm.VmFactory;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+
+/**
+ * How a target host listens and what it accepts.
+ *
+ * @param host                   address to bind; loopback unless the user asks otherwise
+ * @param port                   0 picks a free port
+ * @param maxRamBytes            largest VM accepted; 0 for no limit
+ * @param verifyFullBeforeResume also compute a full RAM+tags digest before resuming (costs downtime)
+ * @param idleTimeout            a migration whose source sends nothing for this long is discarded
+ * @param tls                    mutual TLS for every connection; null for none (loopback or {@code insecure} only)
+ * @param insecure               the operator accepts listening beyond loopback without authentication
+ * @param maxMigrations          migrations received at once; more are refused as busy
+ * @param handshakeTimeout       a connection that has not finished TLS and said Hello by then is closed
+ * @param vms                    builds the arriving VMs: the backend, whether the host has MTE, where guest memory
+ *                               goes and what is committed ahead; the server closes it when it stops
+ */
+public record TargetConfig(String host, int port, long maxRamBytes, boolean verifyFullBeforeResume,
+                           Duration idleTimeout, MutualTls tls, boolean insecure, int maxMigrations,
+                           Duration handshakeTimeout, VmFactory vms) {
+    public static final String LOOPBACK = "127.0.0.1";
+
+    public TargetConfig {
+        if (maxMigrations < 1) {
+            throw new IllegalArgumentException("at least one migration at a time, not " + maxMigrations);
+        }
+    }
+
+    /** Loopback, no limits but the defaults; the VM backend must still be given ({@link #withVms}). */
+    public static TargetConfig loopback() {
+        return new TargetConfig(LOOPBACK, 0, 0, false, Duration.ofSeconds(30), null, false, 4, Duration.ofSeconds(10),
+                null);
+    }
+
+    /** Connections the server holds at once: every channel of every allowed migration, plus room for handshakes. */
+    public int maxConnections() {
+        return maxMigrations * 16 + 16;
+    }
+
+    /** Null when this configuration may listen; otherwise why not. */
+    String refusalToListen() {
+        if (vms == null) {
+            return "no VM backend is configured to build arriving VMs";
+        }
+        if (tls != null || insecure) {
+            return null;
+        }
+        try {
+            if (InetAddress.getByName(host).isLoopbackAddress()) {
+                return null;
+            }
+        } catch (UnknownHostException e) {
+            return "unknown host " + host;
+        }
+        return host + " is not a loopback address and no authentication is configured: anyone who reaches it could"
+                + " push a VM in. Configure mutual TLS, or accept that explicitly (insecure) on a trusted network";
+    }
+
+    public TargetConfig withPort(int newPort) {
+        return new TargetConfig(host, newPort, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+    }
+
+    public TargetConfig withHost(String newHost) {
+        return new TargetConfig(newHost, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+    }
+
+    public TargetConfig withMaxRam(long bytes) {
+        return new TargetConfig(host, port, bytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+    }
+
+    public TargetConfig withVerifyFull(boolean verify) {
+        return new TargetConfig(host, port, maxRamBytes, verify, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+    }
+
+    public TargetConfig withIdleTimeout(Duration timeout) {
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, timeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+    }
+
+    public TargetConfig withTls(MutualTls serverTls) {
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, serverTls, insecure, maxMigrations, handshakeTimeout, vms);
+    }
+
+    public TargetConfig withInsecure(boolean accept) {
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, accept, maxMigrations, handshakeTimeout, vms);
+    }
+
+    public TargetConfig withMaxMigrations(int migrations) {
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, migrations, handshakeTimeout, vms);
+    }
+
+    public TargetConfig withHandshakeTimeout(Duration timeout) {
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, timeout, vms);
+    }
+
+    public TargetConfig withVms(VmFactory factory) {
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, factory);
+    }
+}
