@@ -1,5 +1,6 @@
 package io.mtemigrate.e2e;
 
+import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
@@ -95,7 +96,8 @@ class TargetLimitsTest {
     @Test
     void shouldRefuseToListenBeyondLoopbackWithoutAuthentication() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TargetServer.start(TargetConfig.loopback().withHost("0.0.0.0"), TargetListener.CLOSE_ON_ARRIVAL));
+                () -> TargetServer.start(TargetConfig.loopback().withHost("0.0.0.0").withVms(new EmulatorVmFactory()),
+                        TargetListener.CLOSE_ON_ARRIVAL));
         assertTrue(e.getMessage().contains("0.0.0.0 is not a loopback address and no authentication"), e.getMessage());
     }
 
