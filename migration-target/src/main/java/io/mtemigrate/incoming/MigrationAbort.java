@@ -16,6 +16,12 @@ final class MigrationAbort extends RuntimeException {
         this.code = code;
     }
 
+    /** {@code what} came when {@code state} does not take it. */
+    static MigrationAbort outOfOrder(String what, ReceiverState state) {
+        return new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, what + " is not accepted in state "
+                + state.name());
+    }
+
     ErrorCode code() {
         return code;
     }

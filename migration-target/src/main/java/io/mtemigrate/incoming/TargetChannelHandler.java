@@ -13,7 +13,6 @@ import io.mtemigrate.tagstream.handshake.VersionNegotiator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 import javax.net.ssl.SSLException;
@@ -35,21 +34,39 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
     private TargetSession session;
     private int index = -1;
     private PageApplier applier;
-    private ScheduledFuture<?> helloTimeout;
+    private final Watchdog watchdog;
+    private ScheduledFuture<?> ticks;
 
-    TargetChannelHandler(TargetServer server) {
+    TargetChannelHandler(TargetServer server, Watchdog watchdog) {
         this.server = server;
+        this.watchdog = watchdog;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        long timeout = server.config().handshakeTimeout().toMillis();
-        helloTimeout = ctx.executor().schedule(() -> {
-            if (session == null && ctx.channel().isActive()) {
-                refuse(ctx, "no Hello within " + timeout + " ms");
-            }
-        }, timeout, TimeUnit.MILLISECONDS);
+        TargetConfig config = server.config();
+        long period = Timeouts.pollMillis(config.handshakeTimeout(), config.idleTimeout(), config.releaseTimeout());
+        ticks = ctx.executor().scheduleAtFixedRate(() -> tick(ctx), period, period, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
+    }
+
+    /** Lets the timeouts look at the clock: the watchdog's before the Hello, the migration's after it. */
+    private void tick(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (session != null) {
+            session.tick(index, watchdog.lastHeardNanos());
+            return;
+        }
+        watchdog.beforeHello().ifPresent(refusal -> {
+            ticks.cancel(false);
+            if (refusal.tellPeer()) {
+                fail(ctx, ErrorCode.ERROR_CODE_TIMEOUT, refusal.reason());
+            } else {
+                refuse(ctx, refusal.reason());
+            }
+        });
     }
 
     @Override
@@ -75,14 +92,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
                 }
                 session.onPageBatch(applier, batch);
             } else if (msg instanceof ControlMessage control) {
-                if (index == 0) {
-                    session.onControl(control);
-                } else if (control.hasRoundEnd()) {
-                    session.onRoundEnd(index, control.getRoundEnd());
-                } else {
-                    throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, control.getBodyCase()
-                            + " on data channel " + index + ", which carries only pages and round ends");
-                }
+                session.onControl(index, control);
             }
         } catch (MigrationAbort e) {
             fail(ctx, e.code(), e.getMessage());
@@ -127,7 +137,6 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
         joined.attach(channelIndex, ctx.channel());
         session = joined;
         index = channelIndex;
-        helloTimeout.cancel(false);
         ctx.writeAndFlush(ControlMessage.newBuilder().setHelloAccept(HelloAccept.newBuilder()
                 .setProtocolVersion(version).setAgreed(offered.toBuilder().setMaxChannels(MAX_CHANNELS))
                 .setSessionId(hello.getSessionId()).setSoftware(Protocol.SOFTWARE)).build());
@@ -142,17 +151,6 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             ctx.writeAndFlush(Protocol.error(code, reason)).addListener(f -> ctx.close());
             server.listener().onRefusedConnection(String.valueOf(ctx.channel().remoteAddress()),
                     code.name().replace("ERROR_CODE_", "") + ": " + reason);
-        }
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        // Once Complete is in, silence is expected: data channels are done and the source is verifying its copy.
-        // A source that dies closes its channels, which still aborts the migration.
-        if (event instanceof IdleStateEvent && (session == null || session.state() == SessionState.ESTABLISHED
-                || session.state() == SessionState.RECEIVING)) {
-            fail(ctx, ErrorCode.ERROR_CODE_TIMEOUT, "the source sent nothing for "
-                    + server.config().idleTimeout().toSeconds() + " s");
         }
     }
 
@@ -182,8 +180,8 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (helloTimeout != null) {
-            helloTimeout.cancel(false);
+        if (ticks != null) {
+            ticks.cancel(false);
         }
         if (session != null) {
             session.channelClosed(index);

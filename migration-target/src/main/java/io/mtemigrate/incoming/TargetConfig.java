@@ -6,6 +6,7 @@ import io.mtemigrate.vmsim.vmm.VmFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 
 /**
  * How a target host listens and what it accepts.
@@ -21,10 +22,14 @@ import java.time.Duration;
  * @param handshakeTimeout       a connection that has not finished TLS and said Hello by then is closed
  * @param vms                    builds the arriving VMs: the backend, whether the host has MTE, where guest memory
  *                               goes and what is committed ahead; the server closes it when it stops
+ * @param releaseTimeout         a guest resumed here whose source sends no Release for this long after the Ack is
+ *                               discarded (the source, told so, resumes its copy); zero waits for ever
+ * @param nanoClock              the clock every timeout is decided by ({@code System::nanoTime} but in tests)
  */
 public record TargetConfig(String host, int port, long maxRamBytes, boolean verifyFullBeforeResume,
                            Duration idleTimeout, MutualTls tls, boolean insecure, int maxMigrations,
-                           Duration handshakeTimeout, VmFactory vms) {
+                           Duration handshakeTimeout, VmFactory vms, Duration releaseTimeout,
+                           LongSupplier nanoClock) {
     public static final String LOOPBACK = "127.0.0.1";
 
     public TargetConfig {
@@ -35,8 +40,9 @@ public record TargetConfig(String host, int port, long maxRamBytes, boolean veri
 
     /** Loopback, no limits but the defaults; the VM backend must still be given ({@link #withVms}). */
     public static TargetConfig loopback() {
+        // The source reads all its paused memory between the Ack and the Release: minutes leave room for large VMs.
         return new TargetConfig(LOOPBACK, 0, 0, false, Duration.ofSeconds(30), null, false, 4, Duration.ofSeconds(10),
-                null);
+                null, Duration.ofMinutes(5), System::nanoTime);
     }
 
     /** Connections the server holds at once: every channel of every allowed migration, plus room for handshakes. */
@@ -64,42 +70,50 @@ public record TargetConfig(String host, int port, long maxRamBytes, boolean veri
     }
 
     public TargetConfig withPort(int newPort) {
-        return new TargetConfig(host, newPort, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+        return new TargetConfig(host, newPort, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
     }
 
     public TargetConfig withHost(String newHost) {
-        return new TargetConfig(newHost, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+        return new TargetConfig(newHost, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
     }
 
     public TargetConfig withMaxRam(long bytes) {
-        return new TargetConfig(host, port, bytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+        return new TargetConfig(host, port, bytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
     }
 
     public TargetConfig withVerifyFull(boolean verify) {
-        return new TargetConfig(host, port, maxRamBytes, verify, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+        return new TargetConfig(host, port, maxRamBytes, verify, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
     }
 
     public TargetConfig withIdleTimeout(Duration timeout) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, timeout, tls, insecure, maxMigrations, handshakeTimeout, vms);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, timeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
     }
 
     public TargetConfig withTls(MutualTls serverTls) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, serverTls, insecure, maxMigrations, handshakeTimeout, vms);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, serverTls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
     }
 
     public TargetConfig withInsecure(boolean accept) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, accept, maxMigrations, handshakeTimeout, vms);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, accept, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
     }
 
     public TargetConfig withMaxMigrations(int migrations) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, migrations, handshakeTimeout, vms);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, migrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
     }
 
     public TargetConfig withHandshakeTimeout(Duration timeout) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, timeout, vms);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, timeout, vms, releaseTimeout, nanoClock);
     }
 
     public TargetConfig withVms(VmFactory factory) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, factory);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, factory, releaseTimeout, nanoClock);
+    }
+
+    public TargetConfig withReleaseTimeout(Duration timeout) {
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, timeout, nanoClock);
+    }
+
+    public TargetConfig withNanoClock(LongSupplier clock) {
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, clock);
     }
 }

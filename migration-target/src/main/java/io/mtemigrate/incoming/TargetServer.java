@@ -20,7 +20,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
 
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -82,7 +81,9 @@ public final class TargetServer implements AutoCloseable {
                             if (config.tls() != null) {
                                 ch.pipeline().addLast(new TlsGate(config.tls(), listener));
                             }
-                            TargetChannelHandler handler = new TargetChannelHandler(TargetServer.this);
+                            Watchdog watchdog = new Watchdog(config.nanoClock(), config.handshakeTimeout(),
+                                    config.idleTimeout());
+                            TargetChannelHandler handler = new TargetChannelHandler(TargetServer.this, watchdog);
                             LandingReceiver receiver = new LandingReceiver(Protocol.LIMITS, handler);
                             if (config.tls() == null) {
                                 // Plain TCP: payloads are read from the socket straight into guest memory. Under
@@ -91,7 +92,7 @@ public final class TargetServer implements AutoCloseable {
                                         new LandingReadAllocator(SocketBuffers.readSizes(), receiver));
                             }
                             ch.pipeline()
-                                    .addLast(new IdleStateHandler(config.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+                                    .addLast(watchdog)
                                     .addLast(receiver)
                                     .addLast(controlEncoder)
                                     .addLast(handler);

@@ -1,0 +1,87 @@
+package io.mtemigrate.incoming;
+
+import io.mtemigrate.proto.Complete;
+import io.mtemigrate.proto.ErrorCode;
+
+/**
+ * Where an incoming migration stands. Each state holds what the next messages need and nothing else, so a message
+ * that arrives too early or too late finds no half-set field to trip over: it is refused, naming the state.
+ * {@link Receiver#step} is the only way from one state to the next.
+ */
+sealed interface ReceiverState {
+    /** The state's name in refusals; the wire's users (and their tests) know these words. */
+    String name();
+
+    /** States in which page batches land in guest memory. */
+    sealed interface Landing extends ReceiverState {
+        Restore restore();
+
+        Rounds rounds();
+    }
+
+    /** Released or aborted: nothing the source sends changes anything any more. */
+    sealed interface Ended extends ReceiverState {
+    }
+
+    /** Hello accepted on channel 0; expecting the VM layout. */
+    record Established() implements ReceiverState {
+        @Override
+        public String name() {
+            return "ESTABLISHED";
+        }
+    }
+
+    /** The VM is built; pages, round markers and vCPU state flow in. */
+    record Receiving(Restore restore, Rounds rounds, VcpuStates vcpus) implements Landing {
+        @Override
+        public String name() {
+            return "RECEIVING";
+        }
+    }
+
+    /**
+     * Complete arrived; waiting for every channel's last round to drain.
+     *
+     * @param downtimeStartNanos when Complete arrived, by the receiver's clock
+     */
+    record Completing(Restore restore, Rounds rounds, VcpuStates vcpus, Complete complete, long downtimeStartNanos)
+            implements Landing {
+        @Override
+        public String name() {
+            return "COMPLETING";
+        }
+    }
+
+    /**
+     * The guest runs here and the Ack is sent; the source may still revoke it until it sends Release.
+     *
+     * @param ackedAtNanos when the Ack was sent, by the receiver's clock: the release timeout runs from here
+     */
+    record Resumed(ArrivedVm arrived, long ackedAtNanos) implements ReceiverState {
+        @Override
+        public String name() {
+            return "RESUMED";
+        }
+    }
+
+    /** The source released the guest: it is this host's now. */
+    record Released() implements Ended {
+        @Override
+        public String name() {
+            return "RELEASED";
+        }
+    }
+
+    /**
+     * Refused or failed; the partial VM is gone.
+     *
+     * @param code what the source was told; null when it needs no telling (it aborted, or its channel closed)
+     * @param in   the name of the state the migration was in when it failed
+     */
+    record Aborted(String reason, ErrorCode code, String in) implements Ended {
+        @Override
+        public String name() {
+            return "ABORTED";
+        }
+    }
+}
