@@ -61,14 +61,15 @@ final class Receiver {
     }
 
     Step step(ReceiverState state, Input input) {
-        if (state instanceof Ended) {
-            // The VM is gone or handed over: late messages and closing channels change nothing.
-            return Step.to(state);
-        }
         if (input instanceof Input.Join join) {
+            // A late or stray channel is refused on its own: the migration it asked to join goes on.
             return state instanceof Established || state instanceof Receiving ? Step.to(state)
                     : Step.refuseJoin(state, new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "channel "
                     + join.channel() + " joined in state " + state.name()));
+        }
+        if (state instanceof Ended) {
+            // The VM is gone or handed over: late messages and closing channels change nothing.
+            return Step.to(state);
         }
         try {
             return switch (input) {
