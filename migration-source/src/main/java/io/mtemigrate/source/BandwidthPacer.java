@@ -1,6 +1,5 @@
 package io.mtemigrate.source;
 
-import io.mtemigrate.proto.ErrorCode;
 
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
@@ -47,8 +46,7 @@ final class BandwidthPacer {
         pacedUntilNanos = Math.max(pacedUntilNanos, now - PACING_SLACK_NANOS) + size * 1_000_000_000L / maxBandwidth;
         if (deadlineNanos != 0 && now - deadlineNanos < 0 && pacedUntilNanos - deadlineNanos > 0) {
             Duration leavesAfter = Duration.ofNanos(pacedUntilNanos - (deadlineNanos - timeout.toNanos()));
-            throw new MigrationFailure(BandwidthCap.tooSmall(maxBandwidth, timeout, pacedBytes, leavesAfter))
-                    .withCode(ErrorCode.ERROR_CODE_TIMEOUT);
+            throw MigrationFailure.timedOut(BandwidthCap.tooSmall(maxBandwidth, timeout, pacedBytes, leavesAfter));
         }
         long left;
         while ((left = pacedUntilNanos - clock.getAsLong()) > 0 && !failed.getAsBoolean()) {

@@ -2,42 +2,93 @@ package io.mtemigrate.source;
 
 import io.mtemigrate.proto.ErrorCode;
 
-/** Why a migration did not complete, with the phase it stopped in; the message is meant for the user. */
-public final class MigrationFailure extends Exception {
-    private final boolean cancelled;
-    private boolean refusedByTarget;
-    private ErrorCode code = ErrorCode.ERROR_CODE_INTERNAL;
+/**
+ * Why a migration step did not succeed; the message is meant for the user. Each kind fixes, when it is built, the
+ * error code the target is told; {@link SourceMigration} adds the phase it happened in ({@link PhaseFailure}).
+ * Built by the factory methods, never changed after.
+ */
+public abstract sealed class MigrationFailure extends Exception {
+    private final ErrorCode code;
 
-    MigrationFailure(String message, boolean cancelled, Throwable cause) {
+    private MigrationFailure(String message, Throwable cause, ErrorCode code) {
         super(message, cause);
-        this.cancelled = cancelled;
+        this.code = code;
     }
 
-    MigrationFailure(String message) {
-        this(message, false, null);
+    /** A step failed: the target is told INTERNAL. */
+    static MigrationFailure failed(String message) {
+        return new Failed(message, null);
+    }
+
+    static MigrationFailure failed(String message, Throwable cause) {
+        return new Failed(message, cause);
+    }
+
+    /** A deadline or a stall watch ran out. */
+    static MigrationFailure timedOut(String message) {
+        return new TimedOut(message);
+    }
+
+    /** The source's own full digest disagrees with the target's: the guest must stay here. */
+    static MigrationFailure digestMismatch(String message) {
+        return new DigestMismatch(message);
+    }
+
+    /** The target answered with an explicit Error: it has discarded its copy. */
+    static MigrationFailure refusedByTarget(String message) {
+        return new RefusedByTarget(message);
+    }
+
+    /** The user cancelled, or the migration's thread was interrupted. */
+    static MigrationFailure cancelled(String message) {
+        return new Cancelled(message, null);
+    }
+
+    static MigrationFailure cancelled(String message, Throwable cause) {
+        return new Cancelled(message, cause);
     }
 
     public boolean cancelled() {
-        return cancelled;
+        return this instanceof Cancelled;
     }
 
     /** The target answered with an explicit Error: it has discarded its copy. */
     boolean refusedByTarget() {
-        return refusedByTarget;
+        return this instanceof RefusedByTarget;
     }
 
-    /** The error code the target is told when the source gives up (CANCELLED for a cancellation). */
+    /** The error code the target is told when the source gives up. */
     ErrorCode code() {
-        return cancelled ? ErrorCode.ERROR_CODE_CANCELLED : code;
+        return code;
     }
 
-    MigrationFailure withCode(ErrorCode errorCode) {
-        this.code = errorCode;
-        return this;
+    static final class Failed extends MigrationFailure {
+        private Failed(String message, Throwable cause) {
+            super(message, cause, ErrorCode.ERROR_CODE_INTERNAL);
+        }
     }
 
-    MigrationFailure refusedByTarget(boolean refused) {
-        this.refusedByTarget = refused;
-        return this;
+    static final class TimedOut extends MigrationFailure {
+        private TimedOut(String message) {
+            super(message, null, ErrorCode.ERROR_CODE_TIMEOUT);
+        }
+    }
+
+    static final class DigestMismatch extends MigrationFailure {
+        private DigestMismatch(String message) {
+            super(message, null, ErrorCode.ERROR_CODE_DIGEST_MISMATCH);
+        }
+    }
+
+    static final class RefusedByTarget extends MigrationFailure {
+        private RefusedByTarget(String message) {
+            super(message, null, ErrorCode.ERROR_CODE_INTERNAL);
+        }
+    }
+
+    static final class Cancelled extends MigrationFailure {
+        private Cancelled(String message, Throwable cause) {
+            super(message, cause, ErrorCode.ERROR_CODE_CANCELLED);
+        }
     }
 }

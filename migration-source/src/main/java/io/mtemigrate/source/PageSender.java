@@ -164,7 +164,7 @@ final class PageSender implements AutoCloseable {
         if (mte) {
             long done = tagCopier.copyMteTags(ipa, length, tags.clear(), KvmConstants.KVM_ARM_TAGS_FROM_GUEST, 0, 0);
             if (done != length) {
-                throw new MigrationFailure("KVM_ARM_MTE_COPY_TAGS read tags of " + done + " of " + length
+                throw MigrationFailure.failed("KVM_ARM_MTE_COPY_TAGS read tags of " + done + " of " + length
                         + " bytes at IPA 0x" + Long.toHexString(ipa));
             }
         }

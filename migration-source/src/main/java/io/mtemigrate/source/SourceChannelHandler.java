@@ -23,7 +23,7 @@ final class SourceChannelHandler extends ChannelInboundHandlerAdapter {
             if (msg instanceof ControlMessage control) {
                 link.received(control);
             } else {
-                link.failed(new MigrationFailure("the target sent page data on channel " + index));
+                link.failed(MigrationFailure.failed("the target sent page data on channel " + index));
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -33,18 +33,18 @@ final class SourceChannelHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (HangUp.is(cause)) {
-            link.failed(new MigrationFailure("the target closed channel " + index, false, cause));
+            link.failed(MigrationFailure.failed("the target closed channel " + index, cause));
             ctx.close();
             return;
         }
         String why = cause instanceof SSLException || cause.getCause() instanceof SSLException
                 ? "TLS with the target failed: " + TlsHandshake.describe(cause) : cause.getMessage();
-        link.failed(new MigrationFailure("channel " + index + " failed: " + why, false, cause));
+        link.failed(MigrationFailure.failed("channel " + index + " failed: " + why, cause));
         ctx.close();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        link.failed(new MigrationFailure("the target closed channel " + index));
+        link.failed(MigrationFailure.failed("the target closed channel " + index));
     }
 }

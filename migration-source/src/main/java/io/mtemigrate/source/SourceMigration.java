@@ -9,7 +9,6 @@ import io.mtemigrate.proto.Capabilities;
 import io.mtemigrate.proto.CompressionCodec;
 import io.mtemigrate.proto.Complete;
 import io.mtemigrate.proto.ControlMessage;
-import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Hello;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.proto.Release;
@@ -73,26 +72,28 @@ public final class SourceMigration {
             } catch (MigrationFailure failure) {
                 // Best effort: a target that hears why discards its copy at once instead of at its idle timeout.
                 if (!releaseSent) {
-                    link.sendControlAndWait(0, Protocol.error(failure.code(), (failure.cancelled() ? "cancelled" : "failed")
-                            + " during " + phase + ": " + failure.getMessage()));
+                    PhaseFailure stopped = new PhaseFailure(phase, failure);
+                    link.sendControlAndWait(0, Protocol.error(stopped.code(), stopped.message()));
                 }
                 throw failure;
             }
         } catch (MigrationFailure failure) {
-            String outcome = recover();
-            return stats.report(vm, failure.cancelled() ? "cancelled" : "failed",
-                    (failure.cancelled() ? "cancelled" : "failed") + " during " + phase + ": " + failure.getMessage() + outcome);
+            return stopped(new PhaseFailure(phase, failure));
         } catch (RuntimeException e) {
-            String outcome = recover();
-            return stats.report(vm, "failed", "failed during " + phase + ": " + e + outcome);
+            return stopped(PhaseFailure.unexpected(phase, e));
         }
+    }
+
+    private MigrationReport stopped(PhaseFailure failure) {
+        String outcome = recover();
+        return stats.report(vm, failure.status(), failure.message() + outcome);
     }
 
     private MigrationReport migrate(MigrationTransport link, long start, Checkpoint checkpoint) throws MigrationFailure {
         link.sendControl(0, ControlMessage.newBuilder().setVmLayout(WireForms.layout(vm.layout())).build());
         ControlMessage ready = link.awaitControl(deadline(start), checkpoint);
         if (!ready.hasReady()) {
-            throw new MigrationFailure("the target answered the layout with " + TargetLink.describe(ready));
+            throw MigrationFailure.failed("the target answered the layout with " + TargetLink.describe(ready));
         }
         PageDigests digests = new PageDigests(vm.layout());
         try (PageSender sender = new PageSender(vm, link, digests, config.zstd())) {
@@ -125,7 +126,7 @@ public final class SourceMigration {
                     break;
                 }
                 if (decision instanceof ConvergencePolicy.GiveUp giveUp) {
-                    throw new MigrationFailure(giveUp.reason());
+                    throw MigrationFailure.failed(giveUp.reason());
                 }
                 vm.setThrottle(((ConvergencePolicy.Continue) decision).throttle());
                 link.sendControl(0, ControlMessage.newBuilder().setRoundStart(RoundStart.newBuilder().setRound(round)
@@ -162,7 +163,7 @@ public final class SourceMigration {
             enter(Phase.AWAIT_ACK, link, sender, round, vm.throttle());
             ControlMessage answer = link.awaitControl(deadline(start), checkpoint);
             if (!answer.hasAck() || !answer.getAck().getResumed()) {
-                throw new MigrationFailure("the target answered Complete with " + TargetLink.describe(answer));
+                throw MigrationFailure.failed("the target answered Complete with " + TargetLink.describe(answer));
             }
             stats.resumedOnTarget();
             Ack ack = answer.getAck();
@@ -178,16 +179,15 @@ public final class SourceMigration {
             stats.verified(config.nanoClock().getAsLong() - verifyStart);
             stats.digests(sourceDigest, ack.getTargetDigest(), round + 1, sender.total(), link.bytesWritten());
             if (sourceDigest != ack.getTargetDigest()) {
-                throw new MigrationFailure("the source's full RAM+tags digest " + RamDigest.hex(sourceDigest)
-                        + " differs from the target's " + RamDigest.hex(ack.getTargetDigest()) + "; the guest stays here")
-                        .withCode(ErrorCode.ERROR_CODE_DIGEST_MISMATCH);
+                throw MigrationFailure.digestMismatch("the source's full RAM+tags digest " + RamDigest.hex(sourceDigest)
+                        + " differs from the target's " + RamDigest.hex(ack.getTargetDigest()) + "; the guest stays here");
             }
             // The point of no return: once Release may have reached the target, this copy must never run again.
             releaseSent = true;
             if (!link.sendControlAndWait(0, ControlMessage.newBuilder().setRelease(Release.getDefaultInstance()).build())) {
                 releaseSent = false;
                 link.throwIfFailed();
-                throw new MigrationFailure("the Release could not be written to the target");
+                throw MigrationFailure.failed("the Release could not be written to the target");
             }
             ControlMessage released;
             try {
@@ -200,7 +200,7 @@ public final class SourceMigration {
                 throw failure;
             }
             if (!released.hasReleased()) {
-                throw new MigrationFailure("the target answered Release with " + TargetLink.describe(released));
+                throw MigrationFailure.failed("the target answered Release with " + TargetLink.describe(released));
             }
             link.commit();
             phase = Phase.DONE;
@@ -216,10 +216,10 @@ public final class SourceMigration {
     private Checkpoint checkpoint(long start) {
         return () -> {
             if (cancelled) {
-                throw new MigrationFailure("the migration was cancelled", true, null);
+                throw MigrationFailure.cancelled("the migration was cancelled");
             }
             if (Thread.currentThread().isInterrupted()) {
-                throw new MigrationFailure("the migration thread was interrupted", true, null);
+                throw MigrationFailure.cancelled("the migration thread was interrupted");
             }
             if (!config.timeout().isZero() && config.nanoClock().getAsLong() - start > config.timeout().toNanos()) {
                 MigrationTransport link = openLink;
@@ -227,10 +227,9 @@ public final class SourceMigration {
                 // A cap that carried at least half of what it allows in the timeout is what ran the time out; the
                 // pacing itself usually says so first, but a slow moment between frames can beat it to the deadline.
                 if (config.maxBandwidth() > 0 && sent >= config.maxBandwidth() * config.timeout().toMillis() / 2000) {
-                    throw new MigrationFailure(BandwidthCap.ranOut(config.maxBandwidth(), config.timeout(), sent))
-                            .withCode(io.mtemigrate.proto.ErrorCode.ERROR_CODE_TIMEOUT);
+                    throw MigrationFailure.timedOut(BandwidthCap.ranOut(config.maxBandwidth(), config.timeout(), sent));
                 }
-                throw new MigrationFailure("the migration did not finish within " + config.timeout().toSeconds() + " s");
+                throw MigrationFailure.failed("the migration did not finish within " + config.timeout().toSeconds() + " s");
             }
         };
     }

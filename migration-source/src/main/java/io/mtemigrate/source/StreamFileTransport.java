@@ -40,7 +40,7 @@ final class StreamFileTransport implements MigrationTransport {
         try {
             sink = FileFrameSink.create(file, System.currentTimeMillis());
         } catch (IOException e) {
-            throw new MigrationFailure("cannot create the stream file " + file + ": " + e.getMessage(), false, e);
+            throw MigrationFailure.failed("cannot create the stream file " + file + ": " + e.getMessage(), e);
         }
         StreamFileTransport transport = new StreamFileTransport(sink, file);
         try {
@@ -70,7 +70,7 @@ final class StreamFileTransport implements MigrationTransport {
         try {
             sink.send(frame);
         } catch (IOException e) {
-            throw new MigrationFailure("writing the stream file " + file + " failed: " + e.getMessage(), false, e);
+            throw MigrationFailure.failed("writing the stream file " + file + " failed: " + e.getMessage(), e);
         }
         bytesWritten += size;
     }
@@ -114,7 +114,7 @@ final class StreamFileTransport implements MigrationTransport {
     public ControlMessage awaitControl(long deadlineNanos, Checkpoint checkpoint) throws MigrationFailure {
         ControlMessage answer = answers.poll();
         if (answer == null) {
-            throw new MigrationFailure("the recording expected no answer here");
+            throw MigrationFailure.failed("the recording expected no answer here");
         }
         return answer;
     }
@@ -134,7 +134,7 @@ final class StreamFileTransport implements MigrationTransport {
             sink.close();
             committed = true;
         } catch (IOException e) {
-            throw new MigrationFailure("finishing the stream file " + file + " failed: " + e.getMessage(), false, e);
+            throw MigrationFailure.failed("finishing the stream file " + file + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -102,8 +102,8 @@ public final class StreamReplay {
                         }
                     }).connect(target).awaitUninterruptibly();
             if (!connect.isSuccess()) {
-                throw new MigrationFailure("cannot connect to the target at " + target.getHostString() + ":"
-                        + target.getPort() + ": " + connect.cause().getMessage(), false, connect.cause());
+                throw MigrationFailure.failed("cannot connect to the target at " + target.getHostString() + ":"
+                        + target.getPort() + ": " + connect.cause().getMessage(), connect.cause());
             }
             Channel socket = connect.channel();
             try {
@@ -120,28 +120,28 @@ public final class StreamReplay {
                 while (true) {
                     Object answer = answers.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                     if (answer == null) {
-                        throw new MigrationFailure("the target did not finish the replay within " + timeout.toSeconds() + " s");
+                        throw MigrationFailure.failed("the target did not finish the replay within " + timeout.toSeconds() + " s");
                     }
                     if (answer instanceof String closed) {
-                        throw new MigrationFailure(closed + " before it released the guest");
+                        throw MigrationFailure.failed(closed + " before it released the guest");
                     }
                     ControlMessage message = (ControlMessage) answer;
                     if (message.hasError()) {
-                        throw new MigrationFailure("the target refused the replay: " + TargetLink.describe(message));
+                        throw MigrationFailure.failed("the target refused the replay: " + TargetLink.describe(message));
                     }
                     if (message.hasAck()) {
                         ack = message.getAck();
                     }
                     if (message.hasReleased()) {
                         if (ack == null) {
-                            throw new MigrationFailure("the target released the guest without acknowledging it");
+                            throw MigrationFailure.failed("the target released the guest without acknowledging it");
                         }
                         return new Result(info, ack);
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new MigrationFailure("interrupted", true, e);
+                throw MigrationFailure.cancelled("interrupted", e);
             } finally {
                 socket.close().awaitUninterruptibly();
             }

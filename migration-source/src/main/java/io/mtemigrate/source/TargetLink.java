@@ -6,7 +6,6 @@ import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.migration.RecyclingAllocator;
 import io.mtemigrate.migration.SocketBuffers;
 import io.mtemigrate.proto.ControlMessage;
-import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.Hello;
 import io.mtemigrate.tagstream.frame.ControlFrames;
 import io.mtemigrate.tagstream.frame.FrameDecoder;
@@ -98,7 +97,7 @@ final class TargetLink implements MigrationTransport {
                         .setSessionId(session)).build());
                 ControlMessage answer = link.awaitControl(deadlineNanos, checkpoint);
                 if (!answer.hasHelloAccept()) {
-                    throw new MigrationFailure("the target answered the handshake with " + describe(answer));
+                    throw MigrationFailure.failed("the target answered the handshake with " + describe(answer));
                 }
                 link.protocolVersion = answer.getHelloAccept().getProtocolVersion();
             }
@@ -135,8 +134,8 @@ final class TargetLink implements MigrationTransport {
         awaitWithin(connect, checkpoint);
         if (!connect.isSuccess()) {
             Throwable cause = connect.cause();
-            throw new MigrationFailure("cannot connect to the target at " + target.getHostString() + ":"
-                    + target.getPort() + ": " + (cause == null ? "unknown error" : cause.getMessage()), false, cause);
+            throw MigrationFailure.failed("cannot connect to the target at " + target.getHostString() + ":"
+                    + target.getPort() + ": " + (cause == null ? "unknown error" : cause.getMessage()), cause);
         }
         channels[index] = connect.channel();
         if (handshakes[index] != null) {
@@ -159,15 +158,14 @@ final class TargetLink implements MigrationTransport {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new MigrationFailure("interrupted", true, e);
+            throw MigrationFailure.cancelled("interrupted", e);
         }
     }
 
     /** The timeout for waits that get no checkpoint (control messages): the same words as the migration's own. */
     private void checkDeadline() throws MigrationFailure {
         if (deadlineNanos != 0 && clock.getAsLong() - deadlineNanos > 0) {
-            throw new MigrationFailure("the migration did not finish within " + timeout.toSeconds() + " s")
-                    .withCode(ErrorCode.ERROR_CODE_TIMEOUT);
+            throw MigrationFailure.timedOut("the migration did not finish within " + timeout.toSeconds() + " s");
         }
     }
 
@@ -200,7 +198,7 @@ final class TargetLink implements MigrationTransport {
         } catch (InterruptedException e) {
             frame.release();
             Thread.currentThread().interrupt();
-            throw new MigrationFailure("interrupted", true, e);
+            throw MigrationFailure.cancelled("interrupted", e);
         } catch (MigrationFailure e) {
             frame.release();
             throw e;
@@ -234,7 +232,7 @@ final class TargetLink implements MigrationTransport {
                 // A write that finds the peer gone races channelInactive for the same hang-up: report it the same way.
                 String why = HangUp.is(f.cause()) ? "the target closed channel " + index
                         : "writing to channel " + index + " failed: " + f.cause().getMessage();
-                failed(new MigrationFailure(why, false, f.cause()));
+                failed(MigrationFailure.failed(why, f.cause()));
             }
         });
         // A channel that gets only a few small frames must not sit on them while the others carry the round.
@@ -277,11 +275,10 @@ final class TargetLink implements MigrationTransport {
             } else if (stallTimeoutNanos > 0 && now - since > stallTimeoutNanos) {
                 long waiting = bytesInFlight();
                 long seconds = stallTimeoutNanos / 1_000_000_000L;
-                throw new MigrationFailure(waiting > 0
+                throw MigrationFailure.timedOut(waiting > 0
                         ? "the target has taken no data for " + seconds + " s (stalled target or broken network); "
                                 + waiting + " bytes were waiting to be sent"
-                        : "the target has not answered for " + seconds + " s (stalled target or broken network)")
-                        .withCode(ErrorCode.ERROR_CODE_TIMEOUT);
+                        : "the target has not answered for " + seconds + " s (stalled target or broken network)");
             }
         }
     }
@@ -327,11 +324,11 @@ final class TargetLink implements MigrationTransport {
                 message = control.poll(50, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new MigrationFailure("interrupted", true, e);
+                throw MigrationFailure.cancelled("interrupted", e);
             }
             if (message != null) {
                 if (message.hasError()) {
-                    throw new MigrationFailure("the target refused: " + describe(message)).refusedByTarget(true);
+                    throw MigrationFailure.refusedByTarget("the target refused: " + describe(message));
                 }
                 return message;
             }
@@ -339,7 +336,7 @@ final class TargetLink implements MigrationTransport {
             checkpoint.check();
             stall.check();
             if (deadlineNanos != 0 && clock.getAsLong() - deadlineNanos > 0) {
-                throw new MigrationFailure("the target did not answer in time");
+                throw MigrationFailure.failed("the target did not answer in time");
             }
         }
     }
@@ -381,7 +378,7 @@ final class TargetLink implements MigrationTransport {
             // An Error frame usually explains a close; prefer it.
             ControlMessage pending = control.peek();
             if (pending != null && pending.hasError()) {
-                throw new MigrationFailure("the target refused: " + describe(pending), false, f);
+                throw MigrationFailure.failed("the target refused: " + describe(pending), f);
             }
             throw f;
         }

@@ -41,8 +41,8 @@ final class TlsHandshake {
     void await(InetSocketAddress target, Waiter waiter, Checkpoint checkpoint) throws MigrationFailure {
         waiter.await(done, checkpoint);
         if (!done.isSuccess()) {
-            throw new MigrationFailure("TLS handshake with the target at " + target.getHostString() + ":"
-                    + target.getPort() + " failed: " + describe(done.cause()), false, done.cause());
+            throw MigrationFailure.failed("TLS handshake with the target at " + target.getHostString() + ":"
+                    + target.getPort() + " failed: " + describe(done.cause()), done.cause());
         }
     }
 
