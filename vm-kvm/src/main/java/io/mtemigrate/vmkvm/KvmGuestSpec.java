@@ -4,6 +4,7 @@ import io.mtemigrate.vmkvm.x86.RandomWritesGuest;
 import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.VcpuFeatures;
+import io.mtemigrate.vmsim.digest.PageHash;
 import io.mtemigrate.vmsim.machine.MachineLayout;
 
 import java.nio.file.Path;
@@ -87,6 +88,11 @@ public record KvmGuestSpec(long ramBytes, int vcpus, long seed, long steps, int 
 
     public long regionBase(int vcpu) {
         return RAM_BASE + vcpu * regionBytes();
+    }
+
+    /** vCPU {@code vcpu}'s first xorshift32 state: from the seed, distinct per vCPU, never 0. */
+    public int randomState(int vcpu) {
+        return (int) PageHash.mix(seed * 31 + vcpu + 1) | 1;
     }
 
     /**

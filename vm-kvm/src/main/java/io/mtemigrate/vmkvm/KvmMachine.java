@@ -15,7 +15,6 @@ import io.mtemigrate.vmsim.HostMemorySlot;
 import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.MteTagCopier;
 import io.mtemigrate.vmsim.PageSize;
-import io.mtemigrate.vmsim.digest.PageHash;
 import io.mtemigrate.vmsim.machine.MachineLayout;
 import io.mtemigrate.vmsim.vmm.GuestKind;
 import io.mtemigrate.vmsim.vmm.GuestProgress;
@@ -68,7 +67,7 @@ public final class KvmMachine implements MigratableVm {
                 manualProtect);
         this.tags = tags;
         for (VcpuFd vcpu : vcpus) {
-            loops.add(new VcpuLoop(vcpu, gate, t -> failure.compareAndSet(null, t)));
+            loops.add(new VcpuLoop(vcpu, gate, t -> failure.compareAndSet(null, t), this::slotOf));
         }
     }
 
@@ -88,9 +87,8 @@ public final class KvmMachine implements MigratableVm {
                 vcpu.getSregs(sregs);
                 RandomWritesGuest.flatProtectedMode(sregs);
                 vcpu.setSregs(sregs);
-                int randomState = (int) PageHash.mix(spec.seed() * 31 + vcpu.id() + 1) | 1;
-                RandomWritesGuest.initialRegisters(regs, spec.regionBase(vcpu.id()), spec.regionBytes(), randomState,
-                        spec.steps(), spec.exitInterval());
+                RandomWritesGuest.initialRegisters(regs, spec.regionBase(vcpu.id()), spec.regionBytes(),
+                        spec.randomState(vcpu.id()), spec.steps(), spec.exitInterval());
                 vcpu.setRegs(regs);
             }
             return machine;
@@ -143,6 +141,15 @@ public final class KvmMachine implements MigratableVm {
             resources.closeAll(e);
             throw e;
         }
+    }
+
+    private int slotOf(long guestPhysAddr) {
+        for (HostMemorySlot slot : slots) {
+            if (guestPhysAddr >= slot.guestPhysAddr() && guestPhysAddr - slot.guestPhysAddr() < slot.size()) {
+                return slot.id();
+            }
+        }
+        return -1;
     }
 
     /** A slot's flags as this VM maps it at first: the dirty log is off until {@link #logDirtyPages}. */

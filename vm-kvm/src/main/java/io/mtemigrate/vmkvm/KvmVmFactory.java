@@ -51,14 +51,15 @@ public final class KvmVmFactory implements VmFactory {
     }
 
     /**
-     * The host failing to back guest memory: a guest write that KVM could not fault in ({@code KVM_RUN} fails with
-     * EFAULT: the memory file's tmpfs is full), or a VMM write or socket read into such a page
-     * ({@link HostMemoryFault}).
+     * The host failing to back guest memory: a guest access that KVM could not fault in ({@code KVM_RUN} fails with
+     * EFAULT, or an emulated access ends in a {@link GuestMemoryFaultException}: the memory file's tmpfs is full),
+     * or a VMM write or socket read into such a page ({@link HostMemoryFault}).
      */
     @Override
     public Optional<String> explainMemoryFault(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof KvmIoctlException e && e.ioctl() == KvmIoctl.KVM_RUN && e.errno() == Libc.EFAULT) {
+            if (t instanceof GuestMemoryFaultException
+                    || t instanceof KvmIoctlException e && e.ioctl() == KvmIoctl.KVM_RUN && e.errno() == Libc.EFAULT) {
                 return Optional.of(HostMemoryFault.explain(memoryDirectory));
             }
         }

@@ -13,12 +13,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongToIntFunction;
 
 /**
  * One vCPU's thread: {@code KVM_RUN} in a loop. The guest leaves it in two expected ways: {@code KVM_EXIT_IO} on
  * {@link RandomWritesGuest#EXIT_PORT} every N steps, where the VMM may pause or throttle it, and
  * {@code KVM_EXIT_HLT} at its budget, which ends the thread. Anything else stops this vCPU with a
- * {@link VcpuExitException}; the others run on.
+ * {@link VcpuExitException} (or a {@link GuestMemoryFaultException}); the others run on.
  *
  * <p>An I/O exit leaves the {@code out} incomplete inside KVM until the next {@code KVM_RUN}: per the KVM API
  * documentation the guest state is consistent only after userspace re-entered the kernel. So before it parks, the
@@ -32,12 +33,15 @@ final class VcpuLoop implements Runnable {
     private final VcpuFd vcpu;
     private final RunGate gate;
     private final Consumer<Throwable> failures;
+    /** The id of the memslot that maps a guest physical address, or -1. */
+    private final LongToIntFunction slotOf;
     private volatile long exits;
 
-    VcpuLoop(VcpuFd vcpu, RunGate gate, Consumer<Throwable> failures) {
+    VcpuLoop(VcpuFd vcpu, RunGate gate, Consumer<Throwable> failures, LongToIntFunction slotOf) {
         this.vcpu = vcpu;
         this.gate = gate;
         this.failures = failures;
+        this.slotOf = slotOf;
     }
 
     /** How many times the guest left to the VMM at {@link RandomWritesGuest#EXIT_PORT}. */
@@ -92,6 +96,9 @@ final class VcpuLoop implements Runnable {
                 }
             } else if (reason == ExitReasons.KVM_EXIT_HLT) {
                 return false;
+            } else if (reason == ExitReasons.KVM_EXIT_MMIO && slotOf.applyAsInt(run.mmioPhysAddr()) >= 0) {
+                throw new GuestMemoryFaultException(vcpu.id(), run.mmioPhysAddr(), slotOf.applyAsInt(run.mmioPhysAddr()),
+                        run.mmioIsWrite());
             } else {
                 throw new VcpuExitException(vcpu.id(), reason, run.describeExit() + describeRip());
             }

@@ -57,6 +57,15 @@ public final class KvmRun {
         return run.get(ValueLayout.JAVA_INT, UNION + 4);
     }
 
+    /** {@code KVM_EXIT_MMIO}: the guest physical address of the access. */
+    public long mmioPhysAddr() {
+        return u64(0);
+    }
+
+    public boolean mmioIsWrite() {
+        return run.get(ValueLayout.JAVA_BYTE, UNION + 20) != 0;
+    }
+
     /** What the exit says beyond its reason, for a message: the port, the address, the hardware's code. */
     public String describeExit() {
         int reason = exitReason();
@@ -68,9 +77,9 @@ public final class KvmRun {
                     + " on host cpu " + run.get(ValueLayout.JAVA_INT, UNION + 8);
             case ExitReasons.KVM_EXIT_EXCEPTION -> "exception " + run.get(ValueLayout.JAVA_INT, UNION)
                     + ", error code " + run.get(ValueLayout.JAVA_INT, UNION + 4);
-            case ExitReasons.KVM_EXIT_MMIO -> (run.get(ValueLayout.JAVA_BYTE, UNION + 20) != 0 ? "write to" : "read of")
-                    + " guest physical 0x" + Long.toHexString(u64(0)) + " outside every memslot, "
-                    + run.get(ValueLayout.JAVA_INT, UNION + 16) + " bytes";
+            case ExitReasons.KVM_EXIT_MMIO -> (mmioIsWrite() ? "write to" : "read of") + " guest physical 0x"
+                    + Long.toHexString(mmioPhysAddr()) + ", " + run.get(ValueLayout.JAVA_INT, UNION + 16)
+                    + " bytes, where KVM has no memory it can map";
             case ExitReasons.KVM_EXIT_INTERNAL_ERROR -> "suberror " + run.get(ValueLayout.JAVA_INT, UNION)
                     + " (1 emulation failed, 2 simultaneous exceptions, 3 exit during event delivery, 4 unexpected"
                     + " exit reason)";

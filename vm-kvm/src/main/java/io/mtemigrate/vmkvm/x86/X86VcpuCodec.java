@@ -86,6 +86,13 @@ public final class X86VcpuCodec {
         return ByteBuffer.wrap(snapshot.state()).order(ByteOrder.LITTLE_ENDIAN).getLong(HEADER_BYTES + (int) register);
     }
 
+    /** The same snapshot with one register changed: for tools and tests that steer a guest. */
+    public static VcpuSnapshot withRegister(VcpuSnapshot snapshot, long register, long value) {
+        byte[] state = snapshot.state();
+        ByteBuffer.wrap(state).order(ByteOrder.LITTLE_ENDIAN).putLong(HEADER_BYTES + (int) register, value);
+        return new VcpuSnapshot(snapshot.vcpuId(), state);
+    }
+
     private static String printable(byte[] state) {
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < 8; i++) {
