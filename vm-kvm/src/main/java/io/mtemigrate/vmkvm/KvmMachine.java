@@ -2,12 +2,9 @@ package io.mtemigrate.vmkvm;
 
 import io.mtemigrate.vmkvm.arm64.ArmMteTagCopier;
 import io.mtemigrate.vmkvm.sys.KvmDevice;
-import io.mtemigrate.vmkvm.sys.KvmIoctlException;
 import io.mtemigrate.vmkvm.sys.VcpuFd;
 import io.mtemigrate.vmkvm.sys.VmFd;
 import io.mtemigrate.vmkvm.x86.RandomWritesGuest;
-import io.mtemigrate.vmkvm.x86.X86Regs;
-import io.mtemigrate.vmkvm.x86.X86Sregs;
 import io.mtemigrate.vmkvm.x86.X86VcpuCodec;
 import io.mtemigrate.vmsim.HostCapacity;
 import io.mtemigrate.vmsim.HostMemory;
@@ -22,8 +19,6 @@ import io.mtemigrate.vmsim.vmm.MigratableVm;
 import io.mtemigrate.vmsim.vmm.RamSlot;
 import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,18 +74,9 @@ public final class KvmMachine implements MigratableVm {
      */
     public static KvmMachine boot(KvmGuestSpec spec) {
         KvmMachine machine = create(spec.layout(), spec.memoryDirectory());
-        try (Arena arena = Arena.ofConfined()) {
+        try {
             RandomWritesGuest.load(machine.slots.getFirst().segment(), KvmGuestSpec.CODE_SLOT_BASE);
-            MemorySegment regs = arena.allocate(X86Regs.LAYOUT);
-            MemorySegment sregs = arena.allocate(X86Sregs.LAYOUT);
-            for (VcpuFd vcpu : machine.vcpus) {
-                vcpu.getSregs(sregs);
-                RandomWritesGuest.flatProtectedMode(sregs);
-                vcpu.setSregs(sregs);
-                RandomWritesGuest.initialRegisters(regs, spec.regionBase(vcpu.id()), spec.regionBytes(),
-                        spec.randomState(vcpu.id()), spec.steps(), spec.exitInterval());
-                vcpu.setRegs(regs);
-            }
+            VcpuStates.boot(machine.vcpus, spec);
             return machine;
         } catch (RuntimeException | Error e) {
             machine.close();
@@ -236,17 +222,7 @@ public final class KvmMachine implements MigratableVm {
         if (!gate.quiescent()) {
             throw new IllegalStateException("saving vCPU state needs every vCPU paused or halted");
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment regs = arena.allocate(X86Regs.LAYOUT);
-            MemorySegment sregs = arena.allocate(X86Sregs.LAYOUT);
-            List<VcpuSnapshot> snapshots = new ArrayList<>();
-            for (VcpuFd vcpu : vcpus) {
-                vcpu.getRegs(regs);
-                vcpu.getSregs(sregs);
-                snapshots.add(X86VcpuCodec.encode(vcpu.id(), regs, sregs));
-            }
-            return snapshots;
-        }
+        return VcpuStates.save(vcpus);
     }
 
     @Override
@@ -254,45 +230,12 @@ public final class KvmMachine implements MigratableVm {
         if (gate.started()) {
             throw new IllegalStateException("vCPU state is restored before the VM starts");
         }
-        if (snapshots.size() != vcpus.size()) {
-            throw new IllegalArgumentException(snapshots.size() + " vCPU states for a VM with " + vcpus.size()
-                    + " vCPUs");
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            List<MemorySegment[]> decoded = new ArrayList<>();
-            for (int i = 0; i < snapshots.size(); i++) {
-                VcpuSnapshot snapshot = snapshots.get(i);
-                if (snapshot.vcpuId() != i) {
-                    throw new IllegalArgumentException("the state in place " + i + " is vCPU " + snapshot.vcpuId()
-                            + "'s; states come in vCPU order");
-                }
-                MemorySegment regs = arena.allocate(X86Regs.LAYOUT);
-                MemorySegment sregs = arena.allocate(X86Sregs.LAYOUT);
-                X86VcpuCodec.decode(snapshot, regs, sregs);
-                decoded.add(new MemorySegment[] {regs, sregs});
-            }
-            for (int i = 0; i < decoded.size(); i++) {
-                try {
-                    vcpus.get(i).setSregs(decoded.get(i)[1]);
-                    vcpus.get(i).setRegs(decoded.get(i)[0]);
-                } catch (KvmIoctlException e) {
-                    throw new IllegalArgumentException("KVM refused vCPU " + i + "'s state: " + e.getMessage(), e);
-                }
-            }
-        }
+        VcpuStates.restore(vcpus, snapshots);
     }
 
     /** Each vCPU's step counter (EDI); the vCPUs should be paused or halted, else KVM answers at their next exit. */
     public long[] vcpuSteps() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment regs = arena.allocate(X86Regs.LAYOUT);
-            long[] steps = new long[vcpus.size()];
-            for (int i = 0; i < steps.length; i++) {
-                vcpus.get(i).getRegs(regs);
-                steps[i] = RandomWritesGuest.steps(regs);
-            }
-            return steps;
-        }
+        return VcpuStates.steps(vcpus);
     }
 
     @Override
