@@ -97,6 +97,12 @@ public final class KvmMachine implements MigratableVm {
             LayoutCheck.check(layout, kvm);
             HostCapacity.of(memoryDirectory).require(layout.ramBytes(), "a " + HostCapacity.size(layout.ramBytes())
                     + " KVM guest");
+            // Memory before the VM, so that closing in reverse destroys the VM before its memory goes.
+            List<HostMemorySlot> slots = new ArrayList<>();
+            for (MachineLayout.Slot slot : layout.slots()) {
+                HostMemory memory = resources.add(HostMemory.inDirectory(memoryDirectory, slot.size(), PageSize.SIZE_4K));
+                slots.add(new HostMemorySlot(slot.id(), slot.guestPhysAddr(), slot.size(), memory, 0));
+            }
             VmFd vm = resources.add(kvm.createVm());
             if (kvm.checkExtension(KvmCaps.KVM_CAP_SET_TSS_ADDR) > 0) {
                 vm.setTssAddr(TSS_ADDR);
@@ -112,11 +118,9 @@ public final class KvmMachine implements MigratableVm {
                 vm.enableCap(KvmCaps.KVM_CAP_ARM_MTE, 0);
                 tags = new ArmMteTagCopier(vm);
             }
-            List<HostMemorySlot> slots = new ArrayList<>();
-            for (MachineLayout.Slot slot : layout.slots()) {
-                HostMemory memory = resources.add(HostMemory.inDirectory(memoryDirectory, slot.size(), PageSize.SIZE_4K));
-                vm.setUserMemoryRegion(slot.id(), flagsOf(slot), slot.guestPhysAddr(), memory.segment());
-                slots.add(new HostMemorySlot(slot.id(), slot.guestPhysAddr(), slot.size(), memory, 0));
+            for (int i = 0; i < slots.size(); i++) {
+                HostMemorySlot slot = slots.get(i);
+                vm.setUserMemoryRegion(slot.id(), flagsOf(layout.slots().get(i)), slot.guestPhysAddr(), slot.segment());
             }
             List<VcpuFd> vcpus = new ArrayList<>();
             for (int id = 0; id < layout.vcpus(); id++) {
@@ -258,8 +262,8 @@ public final class KvmMachine implements MigratableVm {
     }
 
     /**
-     * Stops the vCPU threads (each at its guest's next exit) and closes the vCPUs, the VM and {@code /dev/kvm}, then
-     * gives the guest memory back.
+     * Stops the vCPU threads (each at its guest's next exit), closes the vCPUs and the VM, gives the guest memory
+     * back and closes {@code /dev/kvm}.
      */
     @Override
     public synchronized void close() {
