@@ -70,7 +70,7 @@ public final class KvmMachine implements MigratableVm {
      * Boots {@code spec}'s guest: an empty VM of its layout, the code loaded, every vCPU in flat protected mode at
      * its first step. Not started.
      *
-     * @throws io.mtemigrate.vmsim.InsufficientHostMemory when the memory directory cannot hold the guest's RAM
+     * @throws io.mtemigrate.vmsim.InsufficientMemory when the memory directory cannot hold the guest's RAM
      */
     public static KvmMachine boot(KvmGuestSpec spec) {
         KvmMachine machine = create(spec.layout(), spec.memoryDirectory());
@@ -88,7 +88,7 @@ public final class KvmMachine implements MigratableVm {
      * An empty VM of {@code layout}: zeroed memory in {@code memoryDirectory}, vCPUs at reset, not started.
      *
      * @throws IllegalArgumentException naming what of the layout this host cannot build
-     * @throws io.mtemigrate.vmsim.InsufficientHostMemory when the memory directory cannot hold its RAM
+     * @throws io.mtemigrate.vmsim.InsufficientMemory when the memory directory cannot hold its RAM
      */
     public static KvmMachine create(MachineLayout layout, Path memoryDirectory) {
         Resources resources = new Resources();
