@@ -25,29 +25,38 @@ public final class KvmBackend {
         }
     }
 
-    /** Opens {@code /dev/kvm} (and closes it again) to find out. */
+    /** Opens {@code /dev/kvm} and creates a VM (and closes both again) to find out. */
     public static Availability available() {
         String arch = System.getProperty("os.arch");
         if (!"amd64".equals(arch) && !"x86_64".equals(arch)) {
             return Availability.no("the KVM backend runs x86-64 guests, and this host is " + arch);
         }
-        if (!Files.exists(Path.of(KvmDevice.PATH))) {
-            return Availability.no(KvmDevice.PATH + " is absent: the host has no KVM (no kvm module, or a container"
-                    + " or VM without the device)");
+        return available(Path.of(KvmDevice.PATH));
+    }
+
+    static Availability available(Path device) {
+        if (!Files.exists(device)) {
+            return Availability.no(device + " is absent: the host has no KVM (no kvm module, or a container or VM"
+                    + " without the device)");
         }
-        try (KvmDevice kvm = KvmDevice.open(); VmFd _ = kvm.createVm()) {
-            // A device that opens but cannot create a VM (virtualisation off in firmware, a broken nested host).
-            return Availability.yes();
+        KvmDevice kvm;
+        try {
+            kvm = KvmDevice.open(device.toString());
         } catch (HostCallException e) {
-            if (e.errno() == Libc.EACCES) {
-                return Availability.no("no permission to open " + KvmDevice.PATH + " read-write (join the group"
-                        + " that owns it, usually kvm): " + e.getMessage());
-            }
-            return Availability.no(e.getMessage());
+            return Availability.no(e.errno() == Libc.EACCES
+                    ? "no permission to open " + device + " read-write (join the group that owns it, usually kvm): "
+                            + e.getMessage()
+                    : e.getMessage());
         } catch (KvmIoctlException e) {
-            return Availability.no(KvmDevice.PATH + " opens but cannot create a VM: " + e.getMessage());
+            return Availability.no(device + " is not a KVM device: " + e.getMessage());
         } catch (IllegalStateException e) {
             return Availability.no(e.getMessage());
+        }
+        try (kvm; VmFd _ = kvm.createVm()) {
+            // A device that opens but cannot create a VM: virtualisation off in firmware, a broken nested host.
+            return Availability.yes();
+        } catch (KvmIoctlException e) {
+            return Availability.no(device + " opens but cannot create a VM: " + e.getMessage());
         }
     }
 }

@@ -7,28 +7,36 @@ public final class KvmDevice implements AutoCloseable {
     public static final int API_VERSION = 12;
 
     private final int fd;
+    private final String path;
     private boolean closed;
 
-    private KvmDevice(int fd) {
+    private KvmDevice(int fd, String path) {
         this.fd = fd;
+        this.path = path;
     }
 
     /**
      * Opens {@code /dev/kvm} and checks its API version.
      *
      * @throws HostCallException when it cannot be opened (ENOENT: no KVM; EACCES: not in the kvm group)
+     * @throws KvmIoctlException when it does not answer {@code KVM_GET_API_VERSION} (not a KVM device)
      * @throws IllegalStateException when it speaks another API version
      */
     public static KvmDevice open() {
-        int fd = Libc.open(PATH, Libc.O_RDWR | Libc.O_CLOEXEC);
+        return open(PATH);
+    }
+
+    /** {@link #open()} of another device node: for tests of what is not {@code /dev/kvm}. */
+    public static KvmDevice open(String path) {
+        int fd = Libc.open(path, Libc.O_RDWR | Libc.O_CLOEXEC);
         if (fd < 0) {
-            throw new HostCallException("open(" + PATH + ")", -fd, "read-write");
+            throw new HostCallException("open(" + path + ")", -fd, "read-write");
         }
-        KvmDevice kvm = new KvmDevice(fd);
+        KvmDevice kvm = new KvmDevice(fd, path);
         try {
             int version = kvm.apiVersion();
             if (version != API_VERSION) {
-                throw new IllegalStateException(PATH + " speaks KVM API version " + version + ", not "
+                throw new IllegalStateException(path + " speaks KVM API version " + version + ", not "
                         + API_VERSION);
             }
             return kvm;
@@ -40,7 +48,7 @@ public final class KvmDevice implements AutoCloseable {
 
     public int apiVersion() {
         return Ioctls.check(KvmIoctl.KVM_GET_API_VERSION, Libc.ioctl(fd, KvmIoctl.KVM_GET_API_VERSION.request(), 0L),
-                PATH);
+                path);
     }
 
     /** {@code KVM_CHECK_EXTENSION}: 0 when the capability is absent, else a capability-specific positive value. */
@@ -52,7 +60,7 @@ public final class KvmDevice implements AutoCloseable {
     /** {@code KVM_GET_VCPU_MMAP_SIZE}: the bytes of a vCPU's {@code kvm_run} mapping. */
     public int vcpuMmapSize() {
         return Ioctls.check(KvmIoctl.KVM_GET_VCPU_MMAP_SIZE,
-                Libc.ioctl(fd, KvmIoctl.KVM_GET_VCPU_MMAP_SIZE.request(), 0L), PATH);
+                Libc.ioctl(fd, KvmIoctl.KVM_GET_VCPU_MMAP_SIZE.request(), 0L), path);
     }
 
     /** {@code KVM_CREATE_VM} of the default type (0). */
