@@ -1,6 +1,7 @@
 package io.mtemigrate.cli;
 
 import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.VmFactory;
 import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
@@ -10,9 +11,6 @@ import io.mtemigrate.incoming.ArrivedVm;
 import io.mtemigrate.incoming.TargetConfig;
 import io.mtemigrate.incoming.TargetServer;
 import io.mtemigrate.vmsim.digest.RamDigest;
-import io.mtemigrate.vmsim.emu.EmulatedKvm;
-import io.mtemigrate.vmsim.machine.MachineSpec;
-import io.mtemigrate.vmsim.machine.SimulatedMachine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,7 +21,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Boots an MTE guest, migrates it live to a target in this process over loopback, lets it finish"
+        description = {"Boots a guest (an MTE guest on the emulator, or with --backend kvm a real KVM guest), migrates it live to a target in this process over loopback, lets it finish"
                 + " its steps there, and checks it ended exactly where the same guest ends without a migration.",
                 "Exit status: 0 when every check passed, 1 when the migration or a check failed, 2 for usage errors."})
 final class DemoCommand implements Callable<Integer> {
@@ -44,24 +42,24 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        MachineSpec machineSpec = vm.spec(spec.commandLine(), "demo waits for it to finish on the target");
+        GuestPlan guest = vm.plan(spec.commandLine(), "demo waits for it to finish on the target");
         MigrationConfig config = migration.config(spec.commandLine());
         output.requireWritable(spec.commandLine());
         Path memoryDir = memory.directory(spec.commandLine());
         Console console = new Console(output);
-        console.say("booting a %s %s guest (%s, %d vCPUs, %s pages, fill %s)", Units.bytes(machineSpec.ramBytes()),
-                machineSpec.mte() ? "MTE" : "non-MTE", machineSpec.workload().cliName(), machineSpec.vcpus(),
-                machineSpec.pageSize(), machineSpec.fill().cliName());
+        console.say("booting a %s", guest.describe());
         ArrivalQueue arrivals = new ArrivalQueue(null);
         MigrationReport report;
-        EmulatorVmFactory vms = new EmulatorVmFactory(true, memoryDir, noPrealloc ? 0 : machineSpec.ramBytes(),
-                machineSpec.pageSize());
+        // Only the emulator's target commits memory ahead; a KVM target's memslots fault in as pages land.
+        boolean prealloc = !noPrealloc && guest.backend() == Backend.EMU;
+        VmFactory vms = guest.backend().targetFactory(memoryDir, prealloc ? guest.ramBytes() : 0, guest.pageSize());
+        long preallocMillis = vms instanceof EmulatorVmFactory emulator ? emulator.preallocMillis() : 0;
         TargetConfig targetConfig = TargetConfig.loopback().withVms(vms);
         try (TargetServer target = TargetServer.start(targetConfig, arrivals);
-             SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), machineSpec, memoryDir)) {
-            if (!noPrealloc) {
-                console.say("the target committed %s of guest memory in %d ms", Units.bytes(machineSpec.ramBytes()),
-                        vms.preallocMillis());
+             MigratableVm source = guest.boot(memoryDir)) {
+            if (prealloc) {
+                console.say("the target committed %s of guest memory in %d ms", Units.bytes(guest.ramBytes()),
+                        preallocMillis);
             }
             source.start();
             console.say("migrating to 127.0.0.1:%d over %d channel(s)", target.port(), config.channels());
@@ -69,7 +67,7 @@ final class DemoCommand implements Callable<Integer> {
             SourceMigration run = new SourceMigration(source, target.address(), config,
                     progress == null ? ProgressListener.NONE : progress);
             report = Cancellation.around(run, () -> {
-                MigrationReport result = run.run().toBuilder().setPreallocMs(vms.preallocMillis()).build();
+                MigrationReport result = run.run().toBuilder().setPreallocMs(preallocMillis).build();
                 if (progress != null) {
                     progress.finish();
                 }
@@ -91,7 +89,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         console.say("running the same guest without a migration for reference");
         report = Verdicts.check(report.toBuilder()
-                .setReferenceDigest(RamDigest.hex(Guests.referenceDigest(machineSpec))).build());
+                .setReferenceDigest(RamDigest.hex(guest.referenceDigest(memoryDir))).build());
         output.write(report);
         return report.getStatus().equals("completed") ? 0 : 1;
     }

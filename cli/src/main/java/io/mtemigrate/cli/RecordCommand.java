@@ -2,7 +2,6 @@ package io.mtemigrate.cli;
 
 import io.mtemigrate.source.Destination;
 import io.mtemigrate.source.MigrationConfig;
-import io.mtemigrate.vmsim.machine.MachineSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,10 +31,10 @@ final class RecordCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        MachineSpec machineSpec = vm.spec(spec.commandLine(), "a replay of the recording would wait for it to finish");
+        GuestPlan guest = vm.plan(spec.commandLine(), "a replay of the recording would wait for it to finish");
         MigrationConfig config = migration.config(spec.commandLine());
         OutputOptions.requireWritable(spec.commandLine(), "--out", out);
         output.requireWritable(spec.commandLine());
-        return SourceCommand.migrate(machineSpec, config, Destination.streamFile(out), "recording to " + out, output);
+        return SourceCommand.migrate(guest, config, Destination.streamFile(out), "recording to " + out, output);
     }
 }

@@ -7,9 +7,8 @@ import io.mtemigrate.source.MigrationConfig;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.source.SourceMigration;
 import io.mtemigrate.vmsim.digest.RamDigest;
-import io.mtemigrate.vmsim.emu.EmulatedKvm;
-import io.mtemigrate.vmsim.machine.MachineSpec;
-import io.mtemigrate.vmsim.machine.SimulatedMachine;
+import io.mtemigrate.vmsim.HostMemory;
+import io.mtemigrate.vmsim.vmm.MigratableVm;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,7 +48,7 @@ final class SourceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        MachineSpec machineSpec = vm.spec(spec.commandLine(), null);
+        GuestPlan guest = vm.plan(spec.commandLine(), null);
         MigrationConfig config = migration.config(spec.commandLine());
         output.requireWritable(spec.commandLine());
         tls.requireAuthenticationBeyondLoopback(spec.commandLine(), connect, "--connect " + connect);
@@ -60,17 +59,16 @@ final class SourceCommand implements Callable<Integer> {
             new Console(output).say("warmed up the data path on a 64 MiB guest in %d ms",
                     JitWarmUp.run(config.channels()));
         }
-        return migrate(machineSpec, config, destination, "migrating to " + connect
+        return migrate(guest, config, destination, "migrating to " + connect
                 + (clientTls == null ? "" : " over mutual TLS"), output);
     }
 
     /** Boots, migrates to {@code destination}, reports; shared with record. */
-    static int migrate(MachineSpec machineSpec, MigrationConfig config, Destination destination, String what,
+    static int migrate(GuestPlan guest, MigrationConfig config, Destination destination, String what,
                        OutputOptions output) throws Exception {
         Console console = new Console(output);
-        console.say("booting a %s guest (%s, %d vCPUs)", Units.bytes(machineSpec.ramBytes()),
-                machineSpec.workload().cliName(), machineSpec.vcpus());
-        try (SimulatedMachine source = SimulatedMachine.boot(EmulatedKvm.withMte(), machineSpec)) {
+        console.say("booting a %s", guest.describe());
+        try (MigratableVm source = guest.boot(HostMemory.defaultDirectory())) {
             source.start();
             console.say("%s", what);
             ProgressPrinter progress = console.progress();
@@ -81,9 +79,9 @@ final class SourceCommand implements Callable<Integer> {
                 if (progress != null) {
                     progress.finish();
                 }
-                if (report.getStatus().equals("failed") && !source.vm().vcpusPaused() && machineSpec.steps() == 0) {
+                if (report.getStatus().equals("failed") && !source.vcpusPaused() && guest.steps() == 0) {
                     console.say("the guest kept running here until now: with --steps 0 it has no end to run to");
-                } else if (report.getStatus().equals("failed") && !source.vm().vcpusPaused()) {
+                } else if (report.getStatus().equals("failed") && !source.vcpusPaused()) {
                     console.say("the guest keeps running here; letting it finish its steps");
                     report = report.toBuilder()
                             .setFinalDigest(RamDigest.hex(Guests.runToEnd(source, Duration.ofHours(1)))).build();

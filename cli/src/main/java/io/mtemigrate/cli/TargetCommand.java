@@ -1,6 +1,7 @@
 package io.mtemigrate.cli;
 
 import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.VmFactory;
 import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.migration.MutualTls;
 import io.mtemigrate.proto.MigrationReport;
@@ -57,6 +58,11 @@ final class TargetCommand implements Callable<Integer> {
             description = "Page size of the VM the preallocated memory is for (default: ${DEFAULT-VALUE}).")
     io.mtemigrate.vmsim.PageSize preallocPageSize;
 
+    @Option(names = "--backend", paramLabel = "emu|kvm", defaultValue = "emu", converter = Backend.Converter.class,
+            description = {"What builds the arriving VMs: emu, the emulator (default), or kvm, this host's /dev/kvm."
+                    + " A source of the other backend is refused in the handshake, before any page moves."})
+    Backend backend;
+
     @Option(names = "--max-migrations", paramLabel = "N", defaultValue = "4",
             description = "Migrations received at once; more are refused as busy (default: ${DEFAULT-VALUE}).")
     int maxMigrations;
@@ -93,16 +99,22 @@ final class TargetCommand implements Callable<Integer> {
         MutualTls serverTls = tls.server(spec.commandLine(), handshakeTimeout);
         Console console = new Console(output);
         ArrivalQueue arrivals = new ArrivalQueue(console);
-        EmulatorVmFactory vms;
+        if (backend == Backend.KVM && prealloc > 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--prealloc applies to the emulator's"
+                    + " VMs; a KVM VM's memory is committed as its pages land");
+        }
+        VmFactory vms;
         TargetServer server;
         try {
-            vms = new EmulatorVmFactory(true, memoryDir, prealloc, preallocPageSize);
+            vms = backend.targetFactory(memoryDir, prealloc, preallocPageSize);
             TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
                     .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withMaxMigrations(maxMigrations)
                     .withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure).withTls(serverTls).withVms(vms);
             server = TargetServer.start(config, arrivals);
         } catch (InsufficientMemory e) {
             throw new CliException(e.getMessage(), e);
+        } catch (CliException e) {
+            throw e;
         } catch (Exception e) {
             throw new CliException("cannot listen on " + listen + ": " + e.getMessage(), e);
         }
@@ -112,7 +124,7 @@ final class TargetCommand implements Callable<Integer> {
                 console.say("warmed up the data path on a 64 MiB guest in %d ms", JitWarmUp.run(2));
             }
             if (prealloc > 0) {
-                console.say("committed %s of guest memory in %d ms", Units.bytes(prealloc), vms.preallocMillis());
+                console.say("committed %s of guest memory in %d ms", Units.bytes(prealloc), ((EmulatorVmFactory) vms).preallocMillis());
             }
             console.say("listening on %s:%d%s", listen.host(), server.port(),
                     serverTls == null ? "" : " (mutual TLS: sources need a certificate from the trusted CA)");

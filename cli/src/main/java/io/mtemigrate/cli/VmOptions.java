@@ -1,5 +1,6 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.vmkvm.KvmGuestSpec;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.guest.Workload;
 import io.mtemigrate.vmsim.machine.Fill;
@@ -14,6 +15,15 @@ final class VmOptions {
         return 4 + ram / 256e6;
     }
     static final long DEFAULT_DIRTY_RATE = 16L << 20;
+    /** Steps per second per vCPU of the KVM guest on this kind of host (a software-virtualised KVM). */
+    static final double KVM_STEPS_PER_SECOND = 100_000;
+
+    @Option(names = "--backend", paramLabel = "emu|kvm", defaultValue = "emu", converter = Backend.Converter.class,
+            description = {"What runs the guest: emu, the emulator's arm64 guest with MTE (default), or kvm, a real"
+                    + " x86-64 guest under this host's /dev/kvm that keeps writing pseudo-random data over its RAM"
+                    + " (4K pages, no MTE: x86 has none, so no tags travel). --workload, --fill, --dirty-rate and"
+                    + " --page-size apply to the emulator only."})
+    Backend backend;
 
     @Option(names = "--ram", paramLabel = "SIZE", defaultValue = "1G", converter = Converters.Size.class,
             description = "Guest RAM, a multiple of the page size; suffixes K, M, G (default: ${DEFAULT-VALUE}).")
@@ -53,7 +63,32 @@ final class VmOptions {
     boolean noMte;
 
     /**
-     * The guest to boot.
+     * The guest to boot, on the chosen backend.
+     *
+     * @param whyNotEndless why this command cannot take --steps 0, a guest that runs until stopped; null if it can
+     */
+    GuestPlan plan(CommandLine commandLine, String whyNotEndless) {
+        if (backend == Backend.EMU) {
+            return new GuestPlan.Emulated(spec(commandLine, whyNotEndless));
+        }
+        for (String option : java.util.List.of("--workload", "--fill", "--dirty-rate", "--page-size")) {
+            if (commandLine.getParseResult().hasMatchedOption(option)) {
+                throw new CommandLine.ParameterException(commandLine, option + " applies to the emulator's guests;"
+                        + " --backend kvm runs its own guest program (random writes, 4K pages, no MTE)");
+            }
+        }
+        MachineSpec checked = spec(commandLine, whyNotEndless);
+        long budget = steps != null ? steps : (long) (KVM_STEPS_PER_SECOND * defaultRunSeconds(ram));
+        backend.requireUsable();
+        try {
+            return new GuestPlan.OnKvm(KvmGuestSpec.of(checked.ramBytes(), checked.vcpus(), seed, budget));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(commandLine, e.getMessage());
+        }
+    }
+
+    /**
+     * The emulator's guest to boot.
      *
      * @param whyNotEndless why this command cannot take --steps 0, a guest that runs until stopped; null if it can
      */

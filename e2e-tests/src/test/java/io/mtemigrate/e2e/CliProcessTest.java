@@ -3,6 +3,9 @@ package io.mtemigrate.e2e;
 import io.mtemigrate.cli.InProcessCli;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.proto.ReportJson;
+import io.mtemigrate.vmkvm.KvmBackend;
+import io.mtemigrate.vmkvm.KvmGuestSpec;
+import io.mtemigrate.vmsim.digest.RamDigest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,6 +28,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The command as a user runs it: {@code mte-migrate target} and {@code mte-migrate source} as two JVMs started
@@ -134,6 +138,35 @@ class CliProcessTest {
         assertEquals(0, demo, "demo failed: " + Files.readString(demoJson));
         assertEquals(report("demo.json").getReferenceDigest(), arrived.getFinalDigest(),
                 "the guest ended on the target elsewhere than the same guest without a migration");
+    }
+
+    @Test
+    @Timeout(240)
+    void shouldMigrateARealKvmGuestBetweenTwoProcessesToWhereTheUnmigratedOneEnds() throws Exception {
+        KvmBackend.Availability kvm = KvmBackend.available();
+        assumeTrue(kvm.usable(), "skipped: " + kvm.reason());
+        KvmGuestSpec guest = KvmMigrationTest.GUEST;
+        int port = freePort();
+        String address = "127.0.0.1:" + port;
+        Process target = launch("target", "target", "--backend", "kvm", "--listen", address, "--once",
+                "--json", "t.json");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> !target.isAlive() || listening(port));
+        assertTrue(target.isAlive(), "the target exited instead of listening\n" + output("target"));
+
+        Process source = launch("source", "source", "--backend", "kvm", "--connect", address, "--json", "s.json",
+                "--ram", "64M", "--vcpus", "2", "--seed", String.valueOf(guest.seed()), "--steps",
+                String.valueOf(guest.steps()), "--downtime-ms", "5");
+        assertEquals(0, exitStatus(source, "source", Duration.ofSeconds(120)), output("source") + output("target"));
+        assertEquals(0, exitStatus(target, "target", Duration.ofSeconds(120)), output("target"));
+
+        MigrationReport sent = report("s.json");
+        MigrationReport arrived = report("t.json");
+        assertEquals("completed", sent.getStatus(), sent.getError());
+        assertEquals(sent.getSourceDigest(), sent.getTargetDigest(), "the target acknowledged another digest");
+        assertEquals(0, sent.getTagBytesOnWire());
+        assertEquals(RamDigest.hex(KvmMigrationTest.reference(guest)), arrived.getFinalDigest(),
+                "the KVM guest ended on the target elsewhere than the same guest without a migration");
     }
 
     @Test

@@ -3,6 +3,8 @@ package io.mtemigrate.e2e;
 import io.mtemigrate.cli.certs.CertificateMaker;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.proto.ReportJson;
+import io.mtemigrate.vmkvm.KvmBackend;
+import io.mtemigrate.vmkvm.KvmGuestSpec;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.guest.Workload;
@@ -135,6 +137,34 @@ class NamespaceMigrationTest {
         assertTrue(target.isAlive(), output("d-target"));
         Scenario retry = migrateTo(target, "d-retry", guest, rate);
         retry.assertCompletedAndVerified(guest);
+    }
+
+    @Test
+    void shouldMigrateALiveRealKvmGuestBetweenTheHosts() throws Exception {
+        KvmBackend.Availability kvm = KvmBackend.available();
+        Assumptions.assumeTrue(kvm.usable(), () -> "scenario e (KVM) skipped: " + kvm.reason());
+        // The guest dirties pages far faster than the link carries them: the throttle makes it converge.
+        KvmGuestSpec guest = KvmMigrationTest.GUEST;
+        long rate = 1_000_000_000L;
+        hosts.shape(rate);
+        Process target = startTarget("e-target", List.of("--once", "--backend", "kvm"));
+        Files.deleteIfExists(dir.resolve("t.json"));
+        List<String> command = new ArrayList<>(List.of(LAUNCHER.toString(), "source", "--backend", "kvm",
+                "--connect", TARGET, "--json", "e-source.json", "--tls-keystore", "pki/source.p12",
+                "--tls-truststore", "pki/trust.p12", "--tls-password-file", "pki/password",
+                "--ram", String.valueOf(guest.ramBytes()), "--vcpus", String.valueOf(guest.vcpus()),
+                "--seed", String.valueOf(guest.seed()), "--steps", String.valueOf(guest.steps())));
+        Process source = hosts.start(hosts.sourceNs, dir, "e-source", command);
+        assertTrue(source.waitFor(300, TimeUnit.SECONDS), "the source did not finish\n" + output("e-source"));
+        assertEquals(0, source.exitValue(), output("e-source") + output(target));
+        await().atMost(Duration.ofSeconds(120)).until(() -> Files.exists(dir.resolve("t.json"))
+                && ReportJson.parse(Files.readString(dir.resolve("t.json"))).getStatus().equals("completed"));
+        Scenario run = new Scenario("e (KVM x86-64)", report("e-source.json"),
+                ReportJson.parse(Files.readString(dir.resolve("t.json"))), rate);
+        run.record();
+        assertEquals(run.source().getSourceDigest(), run.source().getTargetDigest());
+        assertEquals(RamDigest.hex(KvmMigrationTest.reference(guest)), run.target().getFinalDigest(),
+                "the KVM guest ended on the target where it ends without a migration");
     }
 
     /** Runs a target (until its first migration) and a source, and collects both reports. */
