@@ -79,12 +79,15 @@ final class VmOptions {
         }
         MachineSpec checked = spec(commandLine, whyNotEndless);
         long budget = steps != null ? steps : (long) (KVM_STEPS_PER_SECOND * defaultRunSeconds(ram));
-        backend.requireUsable();
+        KvmGuestSpec guest;
         try {
-            return new GuestPlan.OnKvm(KvmGuestSpec.of(checked.ramBytes(), checked.vcpus(), seed, budget));
+            guest = KvmGuestSpec.of(checked.ramBytes(), checked.vcpus(), seed, budget);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(commandLine, e.getMessage());
         }
+        // After the usage checks: a bad command line is the same mistake on a host without KVM.
+        backend.requireUsable();
+        return new GuestPlan.OnKvm(guest);
     }
 
     /**
