@@ -21,6 +21,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -70,7 +71,9 @@ final class TargetLink implements MigrationTransport {
     private TargetLink(int channelCount, long maxInFlightBytes, Duration stallTimeout,
                        LongSupplier clock) {
         this.stallTimeoutNanos = stallTimeout.toNanos();
-        this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), NioIoHandler.newFactory());
+        // Named, so that a profile can tell the source's socket threads from the target's in one process.
+        this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), new DefaultThreadFactory("src-io"),
+                NioIoHandler.newFactory());
         this.frames = SocketBuffers.frames(maxInFlightBytes);
         this.channels = new Channel[channelCount];
         this.unflushed = new int[channelCount];

@@ -20,6 +20,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -53,8 +54,11 @@ public final class TargetServer implements AutoCloseable {
         }
         this.config = config;
         this.listener = listener;
-        this.bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        this.workerGroup = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
+        // Named, so that a profile can tell the target's socket threads from the source's in one process.
+        this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tgt-accept"),
+                NioIoHandler.newFactory());
+        this.workerGroup = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("tgt-io"),
+                NioIoHandler.newFactory());
         ControlMessageEncoder controlEncoder = new ControlMessageEncoder(Protocol.LIMITS);
         try {
             serverChannel = new ServerBootstrap()
