@@ -22,7 +22,10 @@ public interface MigratableVm extends Pausable, Snapshottable, DirtyTracker, Thr
     /** Starts the vCPUs, or continues them after {@link #restoreVcpus}. */
     void start();
 
-    /** Waits until every vCPU has reached its step budget; false on timeout. */
+    /**
+     * Waits until every vCPU has stopped for good: reached its step budget, or failed ({@link #vcpuFailure()} says
+     * which); false on timeout.
+     */
     boolean awaitHalted(Duration timeout) throws InterruptedException;
 
     GuestProgress progress();
