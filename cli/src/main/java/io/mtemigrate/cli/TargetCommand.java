@@ -50,6 +50,12 @@ final class TargetCommand implements Callable<Integer> {
             description = "Discard a migration whose source has sent nothing for this long (default: ${DEFAULT-VALUE}).")
     Duration idleTimeout;
 
+    @Option(names = "--release-timeout", paramLabel = "DURATION", defaultValue = "5m", converter = Converters.Time.class,
+            description = {"After the guest resumed here, wait this long for the source to verify its copy and release"
+                    + " the guest; without a Release by then the guest is discarded here and the source, told so,"
+                    + " resumes its own copy. 0 waits for ever (default: ${DEFAULT-VALUE})."})
+    Duration releaseTimeout;
+
     @Option(names = "--prealloc", paramLabel = "SIZE", defaultValue = "0", converter = Converters.Size.class,
             description = "Commit this much guest memory at start, for the first VM that fits (like QEMU's -mem-prealloc).")
     long prealloc;
@@ -108,7 +114,8 @@ final class TargetCommand implements Callable<Integer> {
         try {
             vms = backend.targetFactory(memoryDir, prealloc, preallocPageSize);
             TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
-                    .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withMaxMigrations(maxMigrations)
+                    .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withReleaseTimeout(releaseTimeout)
+                    .withMaxMigrations(maxMigrations)
                     .withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure).withTls(serverTls).withVms(vms);
             server = TargetServer.start(config, arrivals);
         } catch (InsufficientMemory e) {
