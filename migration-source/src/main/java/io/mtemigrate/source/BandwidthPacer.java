@@ -10,7 +10,7 @@ import java.util.function.LongSupplier;
 final class BandwidthPacer {
     private static final long PACING_SLACK_NANOS = 10_000_000;
 
-    private final long maxBandwidth;
+    private final LiveLimits limits;
     private final LongSupplier clock;
     /** When the migration's --timeout runs out (0: never), and that timeout. */
     private final long deadlineNanos;
@@ -19,9 +19,9 @@ final class BandwidthPacer {
     /** Bytes that went through the cap: what it has to let through before the deadline. */
     private long pacedBytes;
 
-    /** @param maxBandwidth bytes per second; 0 or less lets everything go at once */
-    BandwidthPacer(long maxBandwidth, LongSupplier clock, long deadlineNanos, Duration timeout) {
-        this.maxBandwidth = maxBandwidth;
+    /** @param limits its cap is read for every frame, so that a change while the migration runs counts at once */
+    BandwidthPacer(LiveLimits limits, LongSupplier clock, long deadlineNanos, Duration timeout) {
+        this.limits = limits;
         this.clock = clock;
         this.deadlineNanos = deadlineNanos;
         this.timeout = timeout;
@@ -36,6 +36,7 @@ final class BandwidthPacer {
      * @param failed   true once the link failed: stop waiting
      */
     void pace(int size, Checkpoint checkpoint, Checkpoint deadline, BooleanSupplier failed) throws MigrationFailure {
+        long maxBandwidth = limits.maxBandwidth();
         if (maxBandwidth <= 0) {
             return;
         }

@@ -21,11 +21,18 @@ final class ConvergencePolicy {
     }
 
     private final MigrationConfig config;
+    private final LiveLimits limits;
     private final long startNanos;
     private int throttle;
 
     ConvergencePolicy(MigrationConfig config, long startNanos) {
+        this(config, LiveLimits.of(config), startNanos);
+    }
+
+    /** @param limits read at every decision, so that a downtime limit raised while the migration runs counts */
+    ConvergencePolicy(MigrationConfig config, LiveLimits limits, long startNanos) {
         this.config = config;
+        this.limits = limits;
         this.startNanos = startNanos;
     }
 
@@ -43,7 +50,8 @@ final class ConvergencePolicy {
      */
     Decision decide(int round, long dirtyBytes, long bandwidth, long nowNanos) {
         long expected = expectedDowntimeMs(dirtyBytes, bandwidth);
-        if (expected <= config.downtimeLimit().toMillis()) {
+        long limitMs = limits.downtimeLimit().toMillis();
+        if (expected <= limitMs) {
             return new StopAndCopy(expected);
         }
         if (!config.timeout().isZero() && nowNanos - startNanos > config.timeout().toNanos()) {
@@ -52,7 +60,7 @@ final class ConvergencePolicy {
         if (round > config.maxRounds()) {
             return new GiveUp("did not converge in " + config.maxRounds() + " rounds: " + dirtyBytes
                     + " dirty bytes would take " + expected + " ms at " + bandwidth / 1_000_000
-                    + " MB/s, more than the " + config.downtimeLimit().toMillis() + " ms downtime limit"
+                    + " MB/s, more than the " + limitMs + " ms downtime limit"
                     + (config.autoConverge() ? " even with the guest throttled to " + throttle + " %" : ""));
         }
         if (config.autoConverge() && round > 1) {

@@ -9,8 +9,9 @@ import java.util.Objects;
 
 /** Where a migration goes: a target host, or a stream file that records it for a later replay. */
 public sealed interface Destination {
-    MigrationTransport open(Hello hello, MigrationConfig config, long deadlineNanos, Checkpoint checkpoint)
-            throws MigrationFailure;
+    /** @param limits the migration's limits as they are now and may become; a stream file has none */
+    MigrationTransport open(Hello hello, MigrationConfig config, LiveLimits limits, long deadlineNanos,
+                            Checkpoint checkpoint) throws MigrationFailure;
 
     static Destination target(InetSocketAddress address) {
         return new Target(address, null);
@@ -28,16 +29,16 @@ public sealed interface Destination {
     /** @param tls null for a plain connection */
     record Target(InetSocketAddress address, MutualTls tls) implements Destination {
         @Override
-        public MigrationTransport open(Hello hello, MigrationConfig config, long deadlineNanos, Checkpoint checkpoint)
-                throws MigrationFailure {
-            return TargetLink.connect(address, tls, hello, config, deadlineNanos, checkpoint);
+        public MigrationTransport open(Hello hello, MigrationConfig config, LiveLimits limits, long deadlineNanos,
+                                       Checkpoint checkpoint) throws MigrationFailure {
+            return TargetLink.connect(address, tls, hello, config, limits, deadlineNanos, checkpoint);
         }
     }
 
     record StreamFile(Path file) implements Destination {
         @Override
-        public MigrationTransport open(Hello hello, MigrationConfig config, long deadlineNanos, Checkpoint checkpoint)
-                throws MigrationFailure {
+        public MigrationTransport open(Hello hello, MigrationConfig config, LiveLimits limits, long deadlineNanos,
+                                       Checkpoint checkpoint) throws MigrationFailure {
             return StreamFileTransport.create(file, hello);
         }
     }

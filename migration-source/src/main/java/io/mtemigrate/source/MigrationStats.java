@@ -28,9 +28,12 @@ final class MigrationStats {
     private long bytesOnWire;
     private long tagCheckFaults;
     private BatchCounters counters = new BatchCounters();
+    /** Named in each progress report: the limit may change while the migration runs. */
+    private final LiveLimits limits;
 
-    MigrationStats(LongSupplier clock, long start) {
+    MigrationStats(LongSupplier clock, long start, LiveLimits limits) {
         this.clock = clock;
+        this.limits = limits;
         this.start = start;
         this.lastDirtyRead = start;
     }
@@ -90,10 +93,13 @@ final class MigrationStats {
         }
         int percent = phase == Phase.FIRST_PASS && totalPages > 0
                 ? (int) (sender.pagesSentInPass() * 100 / totalPages) : 100;
-        listener.onProgress(new MigrationProgress(phase, round, link.bytesWritten(), dirtyBytes, dirtyRate, bandwidth,
-                ConvergencePolicy.expectedDowntimeMs(dirtyBytes, bandwidth), throttle, percent, link.bytesInFlight()));
         bytesOnWire = link.bytesWritten();
         counters = sender.total();
+        MigrationProgress.Sent sent = new MigrationProgress.Sent(counters.pages(), counters.zeroPages(),
+                counters.pageDataBytes(), counters.tagBytes());
+        listener.onProgress(new MigrationProgress(phase, round, link.bytesWritten(), dirtyBytes, dirtyRate, bandwidth,
+                ConvergencePolicy.expectedDowntimeMs(dirtyBytes, bandwidth), throttle, percent, link.bytesInFlight(),
+                sent, limits.downtimeLimit().toMillis()));
     }
 
     MigrationReport report(MigratableVm machine, String status, String error) {

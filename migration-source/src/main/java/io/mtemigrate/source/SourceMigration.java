@@ -34,6 +34,7 @@ public final class SourceMigration {
     private final Destination destination;
     private final MigrationConfig config;
     private final ProgressListener listener;
+    private final LiveLimits limits;
     private volatile boolean cancelled;
     /** The link once open, for the words of a timeout. */
     private volatile MigrationTransport openLink;
@@ -52,6 +53,12 @@ public final class SourceMigration {
         this.destination = destination;
         this.config = config;
         this.listener = listener;
+        this.limits = LiveLimits.of(config);
+    }
+
+    /** The downtime limit and bandwidth cap this migration obeys; changing them steers it while it runs. */
+    public LiveLimits limits() {
+        return limits;
     }
 
     /** Asks the migration to stop at its next checkpoint; the report then says "cancelled". */
@@ -62,10 +69,10 @@ public final class SourceMigration {
     /** Runs the migration on the calling thread and reports how it went; it never throws for a failed migration. */
     public MigrationReport run() {
         long start = config.nanoClock().getAsLong();
-        stats = new MigrationStats(config.nanoClock(), start);
+        stats = new MigrationStats(config.nanoClock(), start, limits);
         Checkpoint checkpoint = checkpoint(start);
         Hello hello = hello(destination instanceof Destination.StreamFile ? 1 : config.channels());
-        try (MigrationTransport link = destination.open(hello, config, deadline(start), checkpoint)) {
+        try (MigrationTransport link = destination.open(hello, config, limits, deadline(start), checkpoint)) {
             openLink = link;
             try {
                 return migrate(link, start, checkpoint);
@@ -109,7 +116,7 @@ public final class SourceMigration {
             link.awaitRoundReceived(0, checkpoint);
 
             long[][] dirty = newBitmaps(sender);
-            ConvergencePolicy policy = new ConvergencePolicy(config, start);
+            ConvergencePolicy policy = new ConvergencePolicy(config, limits, start);
             RoundRate lastRound = new RoundRate(config.nanoClock(), start, 0);
             lastRound.ended(link.bytesWritten());
             int round = 1;
@@ -226,8 +233,9 @@ public final class SourceMigration {
                 long sent = link == null ? 0 : link.bytesWritten() + link.bytesInFlight();
                 // A cap that carried at least half of what it allows in the timeout is what ran the time out; the
                 // pacing itself usually says so first, but a slow moment between frames can beat it to the deadline.
-                if (config.maxBandwidth() > 0 && sent >= config.maxBandwidth() * config.timeout().toMillis() / 2000) {
-                    throw MigrationFailure.timedOut(BandwidthCap.ranOut(config.maxBandwidth(), config.timeout(), sent));
+                long cap = limits.maxBandwidth();
+                if (cap > 0 && sent >= cap * config.timeout().toMillis() / 2000) {
+                    throw MigrationFailure.timedOut(BandwidthCap.ranOut(cap, config.timeout(), sent));
                 }
                 throw MigrationFailure.failed("the migration did not finish within " + config.timeout().toSeconds() + " s");
             }

@@ -85,13 +85,13 @@ final class TargetLink implements MigrationTransport {
     }
 
     /** Connects every channel and says Hello on each; returns once the target accepted them all. */
-    static TargetLink connect(InetSocketAddress target, MutualTls tls, Hello hello, MigrationConfig config, long deadlineNanos,
-                              Checkpoint checkpoint) throws MigrationFailure {
+    static TargetLink connect(InetSocketAddress target, MutualTls tls, Hello hello, MigrationConfig config,
+                              LiveLimits limits, long deadlineNanos, Checkpoint checkpoint) throws MigrationFailure {
         TargetLink link = new TargetLink(config.channels(), config.maxInFlightBytes(),
                 config.stallTimeout(), config.nanoClock());
         link.deadlineNanos = deadlineNanos;
         link.timeout = config.timeout();
-        link.pacer = new BandwidthPacer(config.maxBandwidth(), config.nanoClock(), deadlineNanos, config.timeout());
+        link.pacer = new BandwidthPacer(limits, config.nanoClock(), deadlineNanos, config.timeout());
         try {
             ByteString session = hello.getSessionId();
             for (int i = 0; i < config.channels(); i++) {
