@@ -24,7 +24,8 @@ public final class WireForms {
                 .setVcpuCount(layout.vcpus())
                 .setRamBytes(layout.ramBytes())
                 .setBackend(layout.kind().backend())
-                .setArchitecture(layout.kind().architecture());
+                .setArchitecture(layout.kind().architecture())
+                .setOrigin(ByteString.copyFrom(layout.origin()));
         for (MachineLayout.Slot slot : layout.slots()) {
             builder.addMemslots(Memslot.newBuilder().setSlotId(slot.id()).setGuestPhysAddr(slot.guestPhysAddr())
                     .setSize(slot.size()).setFlags(slot.flags()));
@@ -68,7 +69,7 @@ public final class WireForms {
         }
         return new MachineLayout(pageSize, wire.getMteEnabled(), slots, wire.getVcpuCount(),
                 aarch32 ? VcpuFeatures.AARCH32 : VcpuFeatures.AARCH64,
-                new GuestKind(wire.getBackend(), wire.getArchitecture()));
+                new GuestKind(wire.getBackend(), wire.getArchitecture()), wire.getOrigin().toByteArray());
     }
 
     public static io.mtemigrate.proto.VcpuState vcpuState(VcpuSnapshot snapshot) {
