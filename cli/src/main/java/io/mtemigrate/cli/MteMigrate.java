@@ -9,14 +9,15 @@ import java.io.PrintWriter;
 @Command(name = "mte-migrate", mixinStandardHelpOptions = true, version = "mte-migrate 0.1.0",
         description = "Live-migrates emulated Arm MTE virtual machines, pages and tags together.",
         subcommands = {DemoCommand.class, SourceCommand.class, TargetCommand.class, RecordCommand.class,
-                ReplayCommand.class, BenchCommand.class, CertsCommand.class, CommandLine.HelpCommand.class})
+                ReplayCommand.class, BenchCommand.class, CertsCommand.class, HostCommand.class, VmCommand.class,
+                CommandLine.HelpCommand.class})
 public final class MteMigrate implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: demo, source, target, record, replay, bench or certs");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: demo, source, target, record, replay, bench, certs, host or vm");
     }
 
     public static void main(String[] args) {

@@ -30,7 +30,7 @@ final class TlsOptions {
     }
 
     /** The credentials, or null without TLS; all three files or none. */
-    private MutualTls.Credentials load(CommandLine commandLine) {
+    MutualTls.Credentials load(CommandLine commandLine) {
         if (!enabled()) {
             return null;
         }
