@@ -24,6 +24,25 @@ class ConvergencePolicyTest {
     }
 
     @Test
+    void shouldStopAndCopyOnceTheLiveDowntimeLimitIsRaised() {
+        LiveLimits limits = LiveLimits.of(config);
+        ConvergencePolicy policy = new ConvergencePolicy(config, limits, now);
+        assertInstanceOf(ConvergencePolicy.Continue.class, policy.decide(1, 10 * MB, 100 * MB, now));
+        limits.setDowntimeLimit(Duration.ofMillis(100));
+        assertEquals(new ConvergencePolicy.StopAndCopy(100), policy.decide(2, 10 * MB, 100 * MB, now));
+    }
+
+    @Test
+    void shouldRefuseALiveLimitNoMigrationCanHave() {
+        LiveLimits limits = LiveLimits.of(config);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> limits.setDowntimeLimit(Duration.ZERO));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> limits.setMaxBandwidth(-1));
+        assertEquals(Duration.ofMillis(50), limits.downtimeLimit());
+        assertEquals(0, limits.maxBandwidth());
+    }
+
+    @Test
     void shouldStopAndCopyAtOnceWhenNothingIsDirty() {
         assertInstanceOf(ConvergencePolicy.StopAndCopy.class, new ConvergencePolicy(config, now).decide(1, 0, 0, now));
     }
