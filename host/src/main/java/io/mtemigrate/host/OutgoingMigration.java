@@ -22,11 +22,13 @@ import java.util.function.Consumer;
  */
 final class OutgoingMigration {
     private final String id;
-    private final HostedVm vm;
+    private final String vmId;
+    /** Both dropped at the end: a host keeps the outcomes of many migrations, not their guests and engines. */
+    private HostedVm vm;
     private final String target;
     private final String hostName;
     private final MigrationConfig config;
-    private final SourceMigration run;
+    private SourceMigration run;
     private final long startNanos = System.nanoTime();
     private final List<Consumer<MigrationEvent>> watchers = new ArrayList<>();
     private MigrationProgress latest;
@@ -35,6 +37,7 @@ final class OutgoingMigration {
     OutgoingMigration(String id, HostedVm vm, String target, Destination destination, MigrationConfig config,
                       String hostName) {
         this.id = id;
+        this.vmId = vm.id();
         this.vm = vm;
         this.target = target;
         this.hostName = hostName;
@@ -50,15 +53,20 @@ final class OutgoingMigration {
         return target;
     }
 
-    HostedVm vm() {
+    /** The VM it moves; null once it has ended. */
+    synchronized HostedVm vm() {
         return vm;
     }
 
     /** Runs the migration on the calling thread; {@code onEnd} gets the report before any watcher hears of it. */
     void run(Consumer<MigrationReport> onEnd) {
         MigrationReport report;
+        SourceMigration engine;
+        synchronized (this) {
+            engine = run;
+        }
         try {
-            report = run.run();
+            report = engine.run();
         } catch (RuntimeException | Error e) {
             report = MigrationReport.newBuilder().setStatus("failed").setError("failed: " + e).build();
         }
@@ -76,11 +84,13 @@ final class OutgoingMigration {
         if (!report.getError().isEmpty()) {
             // The engine names the phase; the user also needs to know which hosts, and, for a migration that did
             // not converge, why in numbers.
-            info.setError("migrating vm " + vm.id() + " from host " + hostName + " to " + target + " " + report.getError()
+            info.setError("migrating vm " + vmId + " from host " + hostName + " to " + target + " " + report.getError()
                     + (convergence.isEmpty() ? "" : ". " + convergence));
         }
         synchronized (this) {
             finished = info.build();
+            run = null;
+            vm = null;
             MigrationEvent event = MigrationEvent.newBuilder().setFinished(finished).build();
             for (Consumer<MigrationEvent> watcher : watchers) {
                 watcher.accept(event);
@@ -133,7 +143,7 @@ final class OutgoingMigration {
             return finished;
         }
         LiveLimits limits = run.limits();
-        MigrationInfo.Builder info = MigrationInfo.newBuilder().setMigrationId(id).setVmId(vm.id()).setTarget(target)
+        MigrationInfo.Builder info = MigrationInfo.newBuilder().setMigrationId(id).setVmId(vmId).setTarget(target)
                 .setSourceHost(hostName).setState(MigrationState.MIGRATION_STATE_RUNNING)
                 .setDowntimeLimitMs(limits.downtimeLimit().toMillis()).setMaxBandwidth(limits.maxBandwidth())
                 .setConvergence(explain());

@@ -15,8 +15,10 @@ import io.mtemigrate.vmsim.InsufficientMemory;
 import io.mtemigrate.vmsim.machine.MachineLayout;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +30,11 @@ import java.util.regex.Pattern;
  * embedded target are adopted here ({@link TargetListener}) and keep running until told otherwise.
  */
 final class Vms implements TargetListener {
+    /**
+     * Ended migrations a host still answers about. Without a bound a host that migrates for months keeps every
+     * outcome it ever had; QEMU's query-migrate keeps only the last one.
+     */
+    static final int ENDED_KEPT = 32;
     private static final Pattern VM_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
     private final HostConfig config;
@@ -35,6 +42,7 @@ final class Vms implements TargetListener {
     private final Destinations destinations;
     private final Map<String, HostedVm> vms = new ConcurrentHashMap<>();
     private final Map<String, OutgoingMigration> migrations = new ConcurrentHashMap<>();
+    private final Deque<String> ended = new ArrayDeque<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicLong vmIds = new AtomicLong();
     private final AtomicLong migrationIds = new AtomicLong();
@@ -131,6 +139,7 @@ final class Vms implements TargetListener {
 
     /** Before any watcher hears: a completed migration's VM is gone from here when its outcome is told. */
     private void ended(OutgoingMigration migration, MigrationReport report) {
+        forgetOldest(migration.id());
         HostedVm vm = migration.vm();
         metrics.outgoing(report);
         if (report.getStatus().equals("completed")) {
@@ -139,6 +148,15 @@ final class Vms implements TargetListener {
             vm.close();
         } else {
             vm.endMigration();
+        }
+    }
+
+    private void forgetOldest(String justEnded) {
+        synchronized (ended) {
+            ended.addLast(justEnded);
+            while (ended.size() > ENDED_KEPT) {
+                migrations.remove(ended.removeFirst());
+            }
         }
     }
 
