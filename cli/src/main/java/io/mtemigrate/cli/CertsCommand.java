@@ -17,7 +17,9 @@ import java.util.concurrent.Callable;
         description = {"Makes a private CA and one certificate each for a source and a target, for mutual TLS"
                 + " (with the JDK's keytool).",
                 "Files in --out: ca.p12 (the CA's key: keep it off the hosts), ca.pem, trust.p12 (copy to both hosts),"
-                        + " source.p12 (to the source host), target.p12 (to the target host), password (to both"
+                        + " source.p12 (to the source host), target.p12 (to the target host), host.p12 (to each"
+                        + " 'mte-migrate host', which both receives and sends; it names the --target-name too),"
+                        + " password (to both"
                         + " hosts; it opens every store).",
                 "For production, use certificates from your own CA in PKCS#12 form instead."})
 final class CertsCommand implements Callable<Integer> {
@@ -51,9 +53,9 @@ final class CertsCommand implements Callable<Integer> {
             throw new CliException("cannot make the certificates: " + e.getMessage(), e);
         }
         PrintStream stdout = System.out;
-        stdout.printf("wrote %s, ca.pem, %s, %s, %s and %s in %s; the target certificate names %s%n",
+        stdout.printf("wrote %s, ca.pem, %s, %s, %s, %s and %s in %s; the target and host certificates name %s%n",
                 CertificateMaker.CA, CertificateMaker.TRUST, CertificateMaker.SOURCE, CertificateMaker.TARGET,
-                CertificateMaker.PASSWORD, out, String.join(", ", targetNames));
+                CertificateMaker.HOST, CertificateMaker.PASSWORD, out, String.join(", ", targetNames));
         stdout.println("on the target host: mte-migrate target --listen HOST:7777 --tls-keystore target.p12"
                 + " --tls-truststore trust.p12 --tls-password-file password");
         stdout.println("on the source host: mte-migrate source --connect HOST:7777 --tls-keystore source.p12"

@@ -22,6 +22,8 @@ public final class CertificateMaker {
     public static final String TRUST = "trust.p12";
     public static final String SOURCE = "source.p12";
     public static final String TARGET = "target.p12";
+    /** For `mte-migrate host`, which both receives migrations (as a server) and sends them (as a client). */
+    public static final String HOST = "host.p12";
     public static final String PASSWORD = "password";
 
     private final Path dir;
@@ -33,13 +35,13 @@ public final class CertificateMaker {
     }
 
     /**
-     * Writes the five files into {@code dir} (created if missing; refused if it already holds any of them).
+     * Writes the six files into {@code dir} (created if missing; refused if it already holds any of them).
      *
      * @param targetNames DNS names and IP addresses the source may dial the target by
      */
     public static void make(Path dir, List<String> targetNames, int days) throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        for (String name : List.of(CA, TRUST, SOURCE, TARGET, PASSWORD)) {
+        for (String name : List.of(CA, TRUST, SOURCE, TARGET, HOST, PASSWORD)) {
             if (Files.exists(dir.resolve(name))) {
                 throw new IOException(dir.resolve(name) + " already exists; choose an empty directory");
             }
@@ -54,7 +56,8 @@ public final class CertificateMaker {
         maker.makeCa();
         maker.makeHost("source", SOURCE, "clientAuth", List.of());
         maker.makeHost("target", TARGET, "serverAuth", targetNames);
-        for (String name : List.of(CA, SOURCE, TARGET)) {
+        maker.makeHost("host", HOST, "serverAuth,clientAuth", targetNames);
+        for (String name : List.of(CA, SOURCE, TARGET, HOST)) {
             restrict(dir.resolve(name));
         }
     }
