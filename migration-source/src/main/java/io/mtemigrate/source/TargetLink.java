@@ -187,7 +187,7 @@ final class TargetLink implements MigrationTransport {
     public void send(int index, ByteBuf frame, Checkpoint checkpoint) throws MigrationFailure {
         int size = frame.readableBytes();
         try {
-            StallWatch stall = new StallWatch();
+            StallWatch stall = stallWatch();
             if (!budget.tryAcquire(size)) {
                 // Room comes back only as written frames leave: let the unflushed ones go first.
                 flushAll();
@@ -260,30 +260,8 @@ final class TargetLink implements MigrationTransport {
         }
     }
 
-    /** Fails a wait during which not one byte reached the wire for the stall timeout. */
-    private final class StallWatch {
-        private long since = clock.getAsLong();
-        private long written = bytesWritten.get();
-        private long progress = targetProgress.get();
-
-        /** Progress is a byte leaving for the wire or a sign from the target that it is applying pages. */
-        void check() throws MigrationFailure {
-            long now = clock.getAsLong();
-            long current = bytesWritten.get();
-            long fromTarget = targetProgress.get();
-            if (current != written || fromTarget != progress) {
-                written = current;
-                progress = fromTarget;
-                since = now;
-            } else if (stallTimeoutNanos > 0 && now - since > stallTimeoutNanos) {
-                long waiting = bytesInFlight();
-                long seconds = stallTimeoutNanos / 1_000_000_000L;
-                throw MigrationFailure.timedOut(waiting > 0
-                        ? "the target has taken no data for " + seconds + " s (stalled target or broken network); "
-                                + waiting + " bytes were waiting to be sent"
-                        : "the target has not answered for " + seconds + " s (stalled target or broken network)");
-            }
-        }
+    private StallWatch stallWatch() {
+        return new StallWatch(clock, bytesWritten::get, targetProgress::get, this::bytesInFlight, stallTimeoutNanos);
     }
 
     /** Writes a control message and waits (10 s at most) for the write; false when it certainly never left this host. */
@@ -320,7 +298,7 @@ final class TargetLink implements MigrationTransport {
         // A target that stopped reading must not keep a paused guest waiting for the whole migration timeout.
         // The kernel's socket buffers may hold the last frames, so "everything written" does not mean "read":
         // silence counts as a stall too. The target answers each step within moments when it is alive.
-        StallWatch stall = new StallWatch();
+        StallWatch stall = stallWatch();
         while (true) {
             ControlMessage message;
             try {
@@ -358,7 +336,7 @@ final class TargetLink implements MigrationTransport {
     @Override
     public void awaitRoundReceived(long round, Checkpoint checkpoint) throws MigrationFailure {
         flushAll();
-        StallWatch stall = new StallWatch();
+        StallWatch stall = stallWatch();
         // A version-1 target never confirms rounds: then the best available is "everything left for the wire".
         while (protocolVersion >= 2 ? roundReceived.get() < round : budget.availablePermits() < budgetTotal) {
             checkpoint.check();
