@@ -53,21 +53,8 @@ final class HostCommand implements Callable<Integer> {
             description = "What builds arriving VMs: emu (default) or kvm; 'vm create' boots either.")
     Backend backend;
 
-    @Option(names = "--max-migrations", paramLabel = "N", defaultValue = "4",
-            description = "Migrations received at once; more are refused as busy (default: ${DEFAULT-VALUE}).")
-    int maxMigrations;
-
-    @Option(names = "--max-ram", paramLabel = "SIZE", defaultValue = "0", converter = Converters.Size.class,
-            description = "Refuse arriving VMs with more RAM than this (default: no limit).")
-    long maxRam;
-
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Converters.Time.class,
-            description = "Discard an incoming migration whose source sent nothing for this long (default: ${DEFAULT-VALUE}).")
-    Duration idleTimeout;
-
-    @Option(names = "--handshake-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = Converters.Time.class,
-            description = "Close a connection that has not finished TLS and said Hello by then (default: ${DEFAULT-VALUE}).")
-    Duration handshakeTimeout;
+    @Mixin
+    IncomingLimits limits;
 
     @Mixin
     MemoryOptions memory;
@@ -84,17 +71,14 @@ final class HostCommand implements Callable<Integer> {
                     + " control API is served beyond loopback only with mutual TLS (--tls-keystore, --tls-truststore,"
                     + " --tls-password-file); --insecure does not apply to it");
         }
-        if (maxMigrations < 1) {
-            throw new CommandLine.ParameterException(commandLine, "--max-migrations must be at least 1");
-        }
+        limits.check(commandLine);
         java.nio.file.Path memoryDir = memory.directory(commandLine);
         MutualTls.Credentials credentials = tls.load(commandLine);
-        MutualTls serverTls = credentials == null ? null : credentials.server(handshakeTimeout);
+        MutualTls serverTls = credentials == null ? null : credentials.server(limits.handshakeTimeout);
         MutualTls clientTls = credentials == null ? null : credentials.client(Duration.ofSeconds(10));
         String hostName = name != null ? name : InetAddress.getLocalHost().getHostName();
-        TargetConfig incoming = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
-                .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withMaxMigrations(maxMigrations)
-                .withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure).withTls(serverTls)
+        TargetConfig incoming = limits.applyTo(TargetConfig.loopback().withHost(listen.host()).withPort(listen.port()))
+                .withInsecure(tls.insecure).withTls(serverTls)
                 .withVms(backend.targetFactory(memoryDir, 0, PageSize.SIZE_4K));
         HostConfig config = HostConfig.loopback(hostName, memoryDir, incoming)
                 .withApi(api.host(), api.port(), credentials)

@@ -38,23 +38,9 @@ final class TargetCommand implements Callable<Integer> {
     @Option(names = "--once", description = "Exit after the first migration, whatever its outcome.")
     boolean once;
 
-    @Option(names = "--max-ram", paramLabel = "SIZE", defaultValue = "0", converter = Converters.Size.class,
-            description = "Refuse VMs with more RAM than this (default: no limit).")
-    long maxRam;
-
     @Option(names = "--run-for", paramLabel = "DURATION", converter = Converters.Time.class,
             description = "Run an arrived guest for this long instead of to the end of its steps.")
     Duration runFor;
-
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Converters.Time.class,
-            description = "Discard a migration whose source has sent nothing for this long (default: ${DEFAULT-VALUE}).")
-    Duration idleTimeout;
-
-    @Option(names = "--release-timeout", paramLabel = "DURATION", defaultValue = "5m", converter = Converters.Time.class,
-            description = {"After the guest resumed here, wait this long for the source to verify its copy and release"
-                    + " the guest; without a Release by then the guest is discarded here and the source, told so,"
-                    + " resumes its own copy. 0 waits for ever (default: ${DEFAULT-VALUE})."})
-    Duration releaseTimeout;
 
     @Option(names = "--prealloc", paramLabel = "SIZE", defaultValue = "0", converter = Converters.Size.class,
             description = "Commit this much guest memory at start, for the first VM that fits (like QEMU's -mem-prealloc).")
@@ -69,14 +55,8 @@ final class TargetCommand implements Callable<Integer> {
                     + " A source of the other backend is refused in the handshake, before any page moves."})
     Backend backend;
 
-    @Option(names = "--max-migrations", paramLabel = "N", defaultValue = "4",
-            description = "Migrations received at once; more are refused as busy (default: ${DEFAULT-VALUE}).")
-    int maxMigrations;
-
-    @Option(names = "--handshake-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = Converters.Time.class,
-            description = "Close a connection that has not finished TLS and said Hello by then (default: ${DEFAULT-VALUE}).")
-    Duration handshakeTimeout;
-
+    @Mixin
+    IncomingLimits limits;
     @Mixin
     MemoryOptions memory;
 
@@ -94,15 +74,10 @@ final class TargetCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         tls.requireAuthenticationBeyondLoopback(spec.commandLine(), listen, "--listen " + listen);
-        if (maxMigrations < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--max-migrations must be at least 1");
-        }
-        if (handshakeTimeout.isZero()) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--handshake-timeout must be positive");
-        }
+        limits.check(spec.commandLine());
         output.requireWritable(spec.commandLine());
         java.nio.file.Path memoryDir = memory.directory(spec.commandLine());
-        MutualTls serverTls = tls.server(spec.commandLine(), handshakeTimeout);
+        MutualTls serverTls = tls.server(spec.commandLine(), limits.handshakeTimeout);
         Console console = new Console(output);
         ArrivalQueue arrivals = new ArrivalQueue(console);
         if (backend == Backend.KVM && prealloc > 0) {
@@ -113,10 +88,8 @@ final class TargetCommand implements Callable<Integer> {
         TargetServer server;
         try {
             vms = backend.targetFactory(memoryDir, prealloc, preallocPageSize);
-            TargetConfig config = TargetConfig.loopback().withHost(listen.host()).withPort(listen.port())
-                    .withMaxRam(maxRam).withIdleTimeout(idleTimeout).withReleaseTimeout(releaseTimeout)
-                    .withMaxMigrations(maxMigrations)
-                    .withHandshakeTimeout(handshakeTimeout).withInsecure(tls.insecure).withTls(serverTls).withVms(vms);
+            TargetConfig config = limits.applyTo(TargetConfig.loopback().withHost(listen.host()).withPort(listen.port()))
+                    .withInsecure(tls.insecure).withTls(serverTls).withVms(vms);
             server = TargetServer.start(config, arrivals);
         } catch (InsufficientMemory e) {
             throw new CliException(e.getMessage(), e);
