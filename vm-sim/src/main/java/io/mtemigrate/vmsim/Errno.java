@@ -5,6 +5,7 @@ public enum Errno {
     ENOENT(2),
     E2BIG(7),
     ENXIO(6),
+    EBADF(9),
     ENOMEM(12),
     EFAULT(14),
     EBUSY(16),
