@@ -5,6 +5,10 @@ import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.KvmVm;
 import io.mtemigrate.vmsim.PageSize;
 
+import io.mtemigrate.vmsim.guest.GuestProgram;
+import io.mtemigrate.vmsim.guest.GuestPrograms;
+
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 
 /** An emulated arm64 KVM host, with or without MTE in its "hardware". */
@@ -15,14 +19,21 @@ public final class EmulatedKvm implements Kvm {
 
     private final boolean hardwareMte;
     private final Supplier<StoreTracker> storeTrackers;
+    private final LongFunction<GuestProgram> programs;
 
     public EmulatedKvm(boolean hardwareMte) {
         this(hardwareMte, DeferredDirtyMarks::new);
     }
 
     EmulatedKvm(boolean hardwareMte, Supplier<StoreTracker> storeTrackers) {
+        this(hardwareMte, storeTrackers, GuestPrograms::forPc);
+    }
+
+    /** With the programs a PC selects, so that a test can run a guest of its own. */
+    EmulatedKvm(boolean hardwareMte, Supplier<StoreTracker> storeTrackers, LongFunction<GuestProgram> programs) {
         this.hardwareMte = hardwareMte;
         this.storeTrackers = storeTrackers;
+        this.programs = programs;
     }
 
     /** A host with MTE, the usual case. */
@@ -53,6 +64,6 @@ public final class EmulatedKvm implements Kvm {
 
     @Override
     public KvmVm createVm(PageSize pageSize) {
-        return new EmulatedVm(pageSize, hardwareMte, storeTrackers);
+        return new EmulatedVm(pageSize, hardwareMte, storeTrackers, programs);
     }
 }

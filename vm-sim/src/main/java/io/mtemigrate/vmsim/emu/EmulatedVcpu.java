@@ -18,7 +18,7 @@ final class EmulatedVcpu implements KvmVcpu {
         this.features = features;
         this.vm = vm;
         this.cpu = new GuestCpu(vm, stores);
-        this.runner = new VcpuRunner(cpu, vm::throttle);
+        this.runner = new VcpuRunner(cpu, vm::throttle, id, vm.programs());
     }
 
     @Override

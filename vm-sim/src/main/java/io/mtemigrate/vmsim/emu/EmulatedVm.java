@@ -8,6 +8,10 @@ import io.mtemigrate.vmsim.KvmVm;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.UserMemoryRegion;
 import io.mtemigrate.vmsim.VcpuFeatures;
+import io.mtemigrate.vmsim.guest.GuestProgram;
+import io.mtemigrate.vmsim.uffd.GuestPageGate;
+import io.mtemigrate.vmsim.uffd.UserFaultFd;
+import io.mtemigrate.vmsim.uffd.UserFaults;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -15,27 +19,35 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 
-/** The emulated VM: capabilities, memslots, dirty logging, tag copies and the vCPUs, with the kernel's checks. */
-final class EmulatedVm implements KvmVm {
+/**
+ * The emulated VM: capabilities, memslots, dirty logging, tag copies and the vCPUs, with the kernel's checks; and,
+ * apart from those, the proposed userfaultfd with MTE tags ({@link UserFaults}).
+ */
+final class EmulatedVm implements KvmVm, UserFaults {
     private final PageSize pageSize;
     private final boolean hardwareMte;
     private final Supplier<StoreTracker> storeTrackers;
+    private final LongFunction<GuestProgram> programs;
     private final MemslotTable memslots;
     private final ReentrantReadWriteLock slotsLock = new ReentrantReadWriteLock();
     private final List<EmulatedVcpu> vcpus = new CopyOnWriteArrayList<>();
     private volatile boolean mteEnabled;
     private volatile long dirtyLogCaps;
     private volatile int throttle;
+    private volatile GuestPageGate pageGate;
     private VcpuFeatures configuredFeatures;
     private boolean paused;
     private boolean closed;
 
-    EmulatedVm(PageSize pageSize, boolean hardwareMte, Supplier<StoreTracker> storeTrackers) {
+    EmulatedVm(PageSize pageSize, boolean hardwareMte, Supplier<StoreTracker> storeTrackers,
+               LongFunction<GuestProgram> programs) {
         this.pageSize = pageSize;
         this.hardwareMte = hardwareMte;
         this.storeTrackers = storeTrackers;
+        this.programs = programs;
         this.memslots = new MemslotTable(pageSize, KvmConstants.DEFAULT_IPA_BITS);
     }
 
@@ -113,6 +125,36 @@ final class EmulatedVm implements KvmVm {
 
     ReentrantReadWriteLock slotsLock() {
         return slotsLock;
+    }
+
+    LongFunction<GuestProgram> programs() {
+        return programs;
+    }
+
+    /** Null until the VMM opens a userfaultfd: then vCPUs and tag copies consult it. */
+    GuestPageGate pageGate() {
+        return pageGate;
+    }
+
+    @Override
+    public synchronized UserFaultFd userfaultfd() {
+        if (pageGate == null) {
+            pageGate = new GuestPageGate(this, this::vcpusRunning);
+        }
+        return pageGate.open();
+    }
+
+    /** Some vCPU is started and neither paused nor at its step budget. */
+    private boolean vcpusRunning() {
+        if (vcpusPaused()) {
+            return false;
+        }
+        for (EmulatedVcpu vcpu : vcpus) {
+            if (vcpu.runner.started() && !halted(vcpu)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -8,10 +8,15 @@ import io.mtemigrate.vmsim.VcpuState;
 import io.mtemigrate.vmsim.guest.GuestContext;
 import io.mtemigrate.vmsim.guest.RandomTags;
 import io.mtemigrate.vmsim.guest.TaggedPointers;
+import io.mtemigrate.vmsim.uffd.GuestPageGate;
 
 /**
  * A vCPU's registers and its view of guest memory. Only the vCPU's own thread touches it while it runs; the VMM
  * reads and writes the registers only while the vCPU is stopped.
+ *
+ * <p>On a VM with a userfaultfd every access first asks the gate whether its page is missing, and every store is
+ * recorded so that a step that meets a missing page can be taken back ({@link #rollBack}). On any other VM the
+ * gate is null and each access pays one null check.
  */
 final class GuestCpu implements GuestContext {
     private final EmulatedVm vm;
@@ -19,6 +24,10 @@ final class GuestCpu implements GuestContext {
     private final boolean mte;
     private Memslot cachedSlot;
     private Memslot[] cachedSlots;
+    private GuestPageGate gate;
+    private final StepUndo undo = new StepUndo();
+    private final long[] savedX = new long[VcpuState.GENERAL_REGISTERS];
+    private final long[] saved = new long[10];
 
     final long[] x = new long[VcpuState.GENERAL_REGISTERS];
     long sp;
@@ -66,6 +75,51 @@ final class GuestCpu implements GuestContext {
         if (current != cachedSlots) {
             cachedSlots = current;
             cachedSlot = null;
+        }
+        gate = vm.pageGate();
+        if (gate != null) {
+            undo.clear();
+            save();
+        }
+    }
+
+    private void save() {
+        System.arraycopy(x, 0, savedX, 0, x.length);
+        long[] s = saved;
+        s[0] = sp;
+        s[1] = pc;
+        s[2] = pstate;
+        s[3] = sctlr;
+        s[4] = steps;
+        s[5] = tagCheckFaults;
+        s[6] = gcr;
+        s[7] = rgsr;
+        s[8] = tfsr;
+        s[9] = tfsre0;
+    }
+
+    /** Takes back the step that threw a {@link MissingPageFault}: its stores and its register changes. */
+    void rollBack() {
+        undo.undo();
+        System.arraycopy(savedX, 0, x, 0, x.length);
+        long[] s = saved;
+        sp = s[0];
+        pc = s[1];
+        pstate = s[2];
+        sctlr = s[3];
+        steps = s[4];
+        tagCheckFaults = s[5];
+        gcr = s[6];
+        rgsr = s[7];
+        tfsr = s[8];
+        tfsre0 = s[9];
+    }
+
+    /** Throws before the access when the page is missing: nothing of the access has happened yet. */
+    private void requirePresent(Memslot slot, long offset, long ipa, boolean write) {
+        if (gate.isMissing(slot.memory, offset)) {
+            long mask = vm.pageSize().mask();
+            throw new MissingPageFault(gate, slot.memory, offset & ~mask, ipa & ~mask, write);
         }
     }
 
@@ -154,6 +208,9 @@ final class GuestCpu implements GuestContext {
         long ipa = TaggedPointers.address(pointer);
         Memslot slot = slotFor(ipa);
         long offset = slot.hostOffset(ipa);
+        if (gate != null) {
+            requirePresent(slot, offset, ipa, false);
+        }
         return checkTag(slot, offset, pointer) ? slot.memory.getLong(offset) : 0L;
     }
 
@@ -162,6 +219,9 @@ final class GuestCpu implements GuestContext {
         long ipa = TaggedPointers.address(pointer);
         Memslot slot = slotFor(ipa);
         long offset = slot.hostOffset(ipa);
+        if (gate != null) {
+            requirePresent(slot, offset, ipa, false);
+        }
         if (mte) {
             touch(slot.memory, offset);
         }
@@ -181,11 +241,17 @@ final class GuestCpu implements GuestContext {
         long ipa = TaggedPointers.address(pointer);
         Memslot slot = writableSlot(ipa);
         long offset = slot.hostOffset(ipa);
+        if (gate != null) {
+            requirePresent(slot, offset, ipa, true);
+        }
         if (!checkTag(slot, offset, pointer)) {
             return;
         }
         long page = slot.pageOf(ipa);
         stores.beforeStore(slot, page);
+        if (gate != null) {
+            undo.data(slot.memory, offset);
+        }
         slot.memory.putLong(offset, value);
         stores.afterStore(slot, page);
     }
@@ -198,9 +264,15 @@ final class GuestCpu implements GuestContext {
         long ipa = TaggedPointers.address(pointer);
         Memslot slot = writableSlot(ipa);
         long offset = slot.hostOffset(ipa);
+        if (gate != null) {
+            requirePresent(slot, offset, ipa, true);
+        }
         touch(slot.memory, offset);
         long page = slot.pageOf(ipa);
         stores.beforeStore(slot, page);
+        if (gate != null) {
+            undo.tag(slot.memory, offset);
+        }
         slot.memory.setTag(offset, TaggedPointers.tagOf(pointer));
         stores.afterStore(slot, page);
     }
@@ -213,6 +285,9 @@ final class GuestCpu implements GuestContext {
         }
         Memslot slot = slotFor(ipa);
         long offset = slot.hostOffset(ipa);
+        if (gate != null) {
+            requirePresent(slot, offset, ipa, false);
+        }
         touch(slot.memory, offset);
         return TaggedPointers.withTag(ipa, slot.memory.tag(offset));
     }

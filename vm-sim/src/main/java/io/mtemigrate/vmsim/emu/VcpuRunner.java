@@ -1,18 +1,23 @@
 package io.mtemigrate.vmsim.emu;
 
 import io.mtemigrate.vmsim.guest.GuestProgram;
-import io.mtemigrate.vmsim.guest.GuestPrograms;
 import io.mtemigrate.vmsim.guest.ProgramRegisters;
+import io.mtemigrate.vmsim.uffd.FaultWait;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
+import java.util.function.LongFunction;
 
 /**
  * The thread of one vCPU: runs its guest program step by step, honours pause requests between steps, paces the
  * guest to the dirty rate its program asks for (register X27), and applies the VM's auto-converge throttle.
+ *
+ * <p>A step that meets a page missing from a userfaultfd is taken back, and the thread waits for the page between
+ * steps. A pause or stop request ends that wait without the page, as a signal ends KVM's interruptible wait in
+ * {@code handle_userfault}: the vCPU is then paused like any other, and faults again when it runs on.
  */
 final class VcpuRunner implements Runnable {
     /** Throttling runs the guest for this long, then holds it for the throttled share of the next period. */
@@ -26,6 +31,8 @@ final class VcpuRunner implements Runnable {
 
     private final GuestCpu cpu;
     private final IntSupplier throttle;
+    private final int vcpuId;
+    private final LongFunction<GuestProgram> programs;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private volatile boolean pauseRequested;
@@ -36,9 +43,11 @@ final class VcpuRunner implements Runnable {
     private volatile Throwable failure;
     private Thread thread;
 
-    VcpuRunner(GuestCpu cpu, IntSupplier throttle) {
+    VcpuRunner(GuestCpu cpu, IntSupplier throttle, int vcpuId, LongFunction<GuestProgram> programs) {
         this.cpu = cpu;
         this.throttle = throttle;
+        this.vcpuId = vcpuId;
+        this.programs = programs;
     }
 
     void start(String name) {
@@ -85,16 +94,26 @@ final class VcpuRunner implements Runnable {
             }
             long programId = cpu.pc >>> 32;
             if (program == null || programId != programPc) {
-                program = GuestPrograms.forPc(cpu.pc);
+                program = programs.apply(cpu.pc);
                 programPc = programId;
             }
             cpu.beginStep();
+            MissingPageFault missing = null;
             try {
                 program.step(cpu);
                 cpu.steps++;
+            } catch (MissingPageFault fault) {
+                cpu.rollBack();
+                missing = fault;
             } finally {
                 // Stores a failing step already made must still be logged.
                 cpu.endStep();
+            }
+            if (missing != null) {
+                awaitPage(missing);
+                nextStepAt = System.nanoTime();
+                sliceStart = nextStepAt;
+                continue;
             }
 
             long pace = cpu.x[ProgramRegisters.PACE_BYTES_PER_SECOND];
@@ -120,6 +139,21 @@ final class VcpuRunner implements Runnable {
                     nextStepAt = Math.max(nextStepAt, sliceStart);
                 }
             }
+        }
+    }
+
+    /** Waits until the page is installed and this vCPU woken, or a pause or stop request comes first. */
+    private void awaitPage(MissingPageFault fault) {
+        FaultWait wait = fault.gate.block(fault.memory, fault.pageOffset, fault.pageIpa, vcpuId, fault.write,
+                Thread.currentThread());
+        if (wait == null) {
+            return;
+        }
+        while (!wait.woken() && !pauseRequested && !stopRequested) {
+            LockSupport.park(this);
+        }
+        if (!wait.woken()) {
+            fault.gate.abandon(wait);
         }
     }
 
