@@ -5,6 +5,7 @@ import io.mtemigrate.vmsim.HostMemory;
 import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.KvmException;
 import io.mtemigrate.vmsim.PageSize;
+import io.mtemigrate.vmsim.uffd.GuestPageGate;
 
 import java.nio.ByteBuffer;
 
@@ -14,6 +15,11 @@ import java.nio.ByteBuffer;
  *
  * <p>Pages are copied in runs (same memslot, same 1 GiB chunk of tag storage, tags wholly inside the buffer), each
  * in a few bulk copies; a run ends where a page could fail, and that page then takes the kernel's per-page path.
+ *
+ * <p>A page missing from a userfaultfd fails like a page with no memslot, with EFAULT: the kernel's
+ * {@code gfn_to_pfn_prot} would fault it in, which with {@code UFFD_FEATURE_SIGBUS} fails the same way and without
+ * it blocks the calling VMM thread until someone installs the page; a VMM whose own thread serves the faults
+ * would wait for itself. Neither direction touches the page, so it stays missing and its install stays atomic.
  */
 final class MteTagCopy {
     /**
@@ -63,6 +69,7 @@ final class MteTagCopy {
         int shift = pageSize.shift();
         int tagsPerPage = pageSize.tagsPerPage();
         byte[] scratch = write ? new byte[(int) Math.min(BLOCK_BYTES, (length >>> shift) * tagsPerPage)] : null;
+        GuestPageGate gate = vm.pageGate();
         Memslot slot = null;
         int bufferIndex = buffer.position();
         long done = 0;
@@ -92,6 +99,14 @@ final class MteTagCopy {
             long pages = Math.min((length - done) >>> shift, (slot.size - (ipa - slot.guestPhysAddr)) >>> shift);
             pages = Math.min(pages, (HostMemory.CHUNK_SIZE - HostMemory.offsetInChunk(offset)) >>> shift);
             pages = Math.min(pages, room / tagsPerPage);
+            if (gate != null) {
+                int present = gate.presentPages(slot.memory, offset, (int) Math.max(pages, 1));
+                if (present == 0) {
+                    return fail(done, Errno.EFAULT, "the page at IPA 0x" + Long.toHexString(ipa)
+                            + " is missing: registered with a userfaultfd and not installed");
+                }
+                pages = Math.min(pages, present);
+            }
             if (pages == 0) {
                 if (write) {
                     // The kernel clears a page whose tags it could not read in full rather than leave some stale.
