@@ -115,6 +115,22 @@ final class GuestCpu implements GuestContext {
         tfsre0 = s[9];
     }
 
+    /**
+     * Before a store on a VM with a userfaultfd: the page must be present, and the old value is kept for a rollback.
+     * Kept even for a store a tag check then suppresses, which puts back what is there anyway; one call and one
+     * null check in the caller keep the store's own code small enough to stay inlined.
+     */
+    private void prepareStore(Memslot slot, long offset, long ipa, boolean tag) {
+        requirePresent(slot, offset, ipa, true);
+        if (tag) {
+            // touch() may clear the tags of a page nobody tagged yet; record what the guest sees, after it.
+            touch(slot.memory, offset);
+            undo.tag(slot.memory, offset);
+        } else {
+            undo.data(slot.memory, offset);
+        }
+    }
+
     /** Throws before the access when the page is missing: nothing of the access has happened yet. */
     private void requirePresent(Memslot slot, long offset, long ipa, boolean write) {
         if (gate.isMissing(slot.memory, offset)) {
@@ -242,16 +258,13 @@ final class GuestCpu implements GuestContext {
         Memslot slot = writableSlot(ipa);
         long offset = slot.hostOffset(ipa);
         if (gate != null) {
-            requirePresent(slot, offset, ipa, true);
+            prepareStore(slot, offset, ipa, false);
         }
         if (!checkTag(slot, offset, pointer)) {
             return;
         }
         long page = slot.pageOf(ipa);
         stores.beforeStore(slot, page);
-        if (gate != null) {
-            undo.data(slot.memory, offset);
-        }
         slot.memory.putLong(offset, value);
         stores.afterStore(slot, page);
     }
@@ -265,14 +278,11 @@ final class GuestCpu implements GuestContext {
         Memslot slot = writableSlot(ipa);
         long offset = slot.hostOffset(ipa);
         if (gate != null) {
-            requirePresent(slot, offset, ipa, true);
+            prepareStore(slot, offset, ipa, true);
         }
         touch(slot.memory, offset);
         long page = slot.pageOf(ipa);
         stores.beforeStore(slot, page);
-        if (gate != null) {
-            undo.tag(slot.memory, offset);
-        }
         slot.memory.setTag(offset, TaggedPointers.tagOf(pointer));
         stores.afterStore(slot, page);
     }
