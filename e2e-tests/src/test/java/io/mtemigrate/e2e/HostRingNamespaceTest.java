@@ -50,7 +50,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(600)
 class HostRingNamespaceTest {
     private static final Path LAUNCHER = Path.of("..", "mte-migrate").toAbsolutePath().normalize();
-    private static final int LAPS = Integer.getInteger("mtemigrate.ring.laps", 2);
+    private static final int LAPS = Integer.getInteger("mtemigrate.ring.laps", 5);
     private static final long LINK_BITS = 1_000_000_000L;
     private static final int API_PORT = 7780;
 
