@@ -48,12 +48,8 @@ class CliProcessTest {
     private final List<Process> processes = new ArrayList<>();
 
     @AfterEach
-    void stopProcesses() throws InterruptedException {
-        for (Process process : processes) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
-        }
+    void stopProcesses() {
+        Processes.killAll(processes);
     }
 
     private Process launch(String name, String... args) throws IOException {

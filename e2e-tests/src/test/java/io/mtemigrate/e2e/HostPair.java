@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Two "hosts" on one machine: a source and a target network namespace joined by a veth pair with documentation
@@ -141,17 +140,7 @@ final class HostPair implements AutoCloseable {
 
     /** Kills every process started in the namespaces, so the next scenario finds its ports free. */
     void stopProcesses() {
-        for (Process process : processes) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-        }
-        for (Process process : processes) {
-            try {
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Processes.killAll(processes);
         processes.clear();
     }
 

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Three "hosts", each a network namespace, joined in a triangle of veth links shaped with tc (each pair a /30 of
@@ -125,17 +124,7 @@ final class HostRing implements AutoCloseable {
     }
 
     private void deleteAll() {
-        for (Process process : processes) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-        }
-        for (Process process : processes) {
-            try {
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Processes.killAll(processes);
         processes.clear();
         for (int i = 0; i < HOSTS; i++) {
             run("ip", "netns", "del", ns(i));
