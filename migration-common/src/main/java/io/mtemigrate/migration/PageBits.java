@@ -24,4 +24,21 @@ public final class PageBits {
             WORD.getAndBitwiseOr(words, word, bit);
         }
     }
+
+    /** Sets the bit and says whether this call did: of two threads claiming a page, exactly one gets true. */
+    public boolean claim(long page) {
+        int word = (int) (page >>> 6);
+        long bit = 1L << page;
+        return ((long) WORD.getAcquire(words, word) & bit) == 0
+                && ((long) WORD.getAndBitwiseOr(words, word, bit) & bit) == 0;
+    }
+
+    /** The bits of word {@code index} (pages {@code 64 * index} on), as they are now. */
+    public long word(int index) {
+        return (long) WORD.getAcquire(words, index);
+    }
+
+    public int wordCount() {
+        return words.length;
+    }
 }

@@ -27,6 +27,10 @@ final class BandwidthPacer {
         this.timeout = timeout;
     }
 
+    LiveLimits limits() {
+        return limits;
+    }
+
     /**
      * Holds a frame of {@code size} bytes back until the cap lets it go. A frame the cap would let go only after the
      * migration's deadline fails the migration at once, naming the cap: waiting for the deadline first would take as

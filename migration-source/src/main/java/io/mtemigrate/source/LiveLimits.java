@@ -6,11 +6,13 @@ import java.util.Objects;
 /**
  * The limits of a migration that its owner may change while it runs (QEMU's migrate-set-parameters): the downtime
  * limit, read at each convergence decision, and the bandwidth cap, read for each frame. They start as the
- * {@link MigrationConfig}'s.
+ * {@link MigrationConfig}'s. A migration armed for post-copy can also be told to switch now (QEMU's
+ * migrate-start-postcopy).
  */
 public final class LiveLimits {
     private volatile long downtimeLimitNanos;
     private volatile long maxBandwidth;
+    private volatile boolean postcopyRequested;
 
     private LiveLimits(Duration downtimeLimit, long maxBandwidth) {
         setDowntimeLimit(downtimeLimit);
@@ -45,5 +47,14 @@ public final class LiveLimits {
             throw new IllegalArgumentException("the bandwidth cap cannot be negative: " + bytesPerSecond);
         }
         maxBandwidth = bytesPerSecond;
+    }
+
+    /** Asks for the switch to post-copy at the end of the pass or round being sent; only an armed migration heeds it. */
+    public void startPostcopy() {
+        postcopyRequested = true;
+    }
+
+    public boolean postcopyRequested() {
+        return postcopyRequested;
     }
 }

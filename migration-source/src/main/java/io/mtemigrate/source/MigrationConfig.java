@@ -17,10 +17,11 @@ import java.util.function.LongSupplier;
  * @param maxInFlightBytes frames written but not yet on the wire, across all channels
  * @param stallTimeout    give up when the target has taken no data for this long; zero to wait for ever
  * @param nanoClock       time source, {@code System::nanoTime} outside tests
+ * @param postcopy        whether and when to switch to post-copy
  */
 public record MigrationConfig(Duration downtimeLimit, long maxBandwidth, int channels, boolean zstd,
                               boolean autoConverge, int maxRounds, Duration timeout, long maxInFlightBytes,
-                              Duration stallTimeout, LongSupplier nanoClock) {
+                              Duration stallTimeout, LongSupplier nanoClock, Postcopy postcopy) {
     public static final int THROTTLE_START = 20;
     public static final int THROTTLE_STEP = 10;
     public static final int THROTTLE_MAX = 99;
@@ -30,6 +31,7 @@ public record MigrationConfig(Duration downtimeLimit, long maxBandwidth, int cha
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(stallTimeout, "stallTimeout");
         Objects.requireNonNull(nanoClock, "nanoClock");
+        Objects.requireNonNull(postcopy, "postcopy");
         if (channels < 1 || channels > 16) {
             throw new IllegalArgumentException("channels must be 1..16, not " + channels);
         }
@@ -43,46 +45,50 @@ public record MigrationConfig(Duration downtimeLimit, long maxBandwidth, int cha
 
     public static MigrationConfig defaults() {
         return new MigrationConfig(Duration.ofMillis(50), 0, 2, false, true, 30, Duration.ZERO, 16L << 20,
-                Duration.ofSeconds(30), System::nanoTime);
+                Duration.ofSeconds(30), System::nanoTime, Postcopy.off());
     }
 
     public MigrationConfig withChannels(int n) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, n, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, n, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock, postcopy);
     }
 
     public MigrationConfig withZstd(boolean on) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, on, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, on, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock, postcopy);
     }
 
     public MigrationConfig withDowntimeLimit(Duration limit) {
-        return new MigrationConfig(limit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
+        return new MigrationConfig(limit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock, postcopy);
     }
 
     public MigrationConfig withMaxBandwidth(long bytesPerSecond) {
-        return new MigrationConfig(downtimeLimit, bytesPerSecond, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
+        return new MigrationConfig(downtimeLimit, bytesPerSecond, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock, postcopy);
     }
 
     public MigrationConfig withAutoConverge(boolean on) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, on, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, on, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock, postcopy);
     }
 
     public MigrationConfig withMaxRounds(int rounds) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, rounds, timeout, maxInFlightBytes, stallTimeout, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, rounds, timeout, maxInFlightBytes, stallTimeout, nanoClock, postcopy);
     }
 
     public MigrationConfig withTimeout(Duration limit) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, limit, maxInFlightBytes, stallTimeout, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, limit, maxInFlightBytes, stallTimeout, nanoClock, postcopy);
     }
 
     public MigrationConfig withStallTimeout(Duration limit) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, limit, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, limit, nanoClock, postcopy);
     }
 
     public MigrationConfig withMaxInFlight(long bytes) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, bytes, stallTimeout, nanoClock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, bytes, stallTimeout, nanoClock, postcopy);
     }
 
     public MigrationConfig withClock(LongSupplier clock) {
-        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, clock);
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, clock, postcopy);
+    }
+
+    public MigrationConfig withPostcopy(Postcopy plan) {
+        return new MigrationConfig(downtimeLimit, maxBandwidth, channels, zstd, autoConverge, maxRounds, timeout, maxInFlightBytes, stallTimeout, nanoClock, plan);
     }
 }

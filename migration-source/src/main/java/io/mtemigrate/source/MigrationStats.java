@@ -1,6 +1,8 @@
 package io.mtemigrate.source;
 
 import io.mtemigrate.proto.MigrationReport;
+import io.mtemigrate.proto.PostcopyFaults;
+import io.mtemigrate.proto.PostcopyReport;
 import io.mtemigrate.tagstream.frame.BatchCounters;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
@@ -28,6 +30,9 @@ final class MigrationStats {
     private long bytesOnWire;
     private long tagCheckFaults;
     private BatchCounters counters = new BatchCounters();
+    private int maxThrottle;
+    /** Set at the switch to post-copy; null for a pre-copy migration. */
+    private PostcopyReport.Builder postcopy;
     /** Named in each progress report: the limit may change while the migration runs. */
     private final LiveLimits limits;
 
@@ -49,6 +54,27 @@ final class MigrationStats {
         dirtyRate = now > lastDirtyRead ? (long) (bytes * 1e9 / (now - lastDirtyRead)) : 0;
         dirtyBytes = bytes;
         lastDirtyRead = now;
+    }
+
+    void throttled(int percent) {
+        maxThrottle = Math.max(maxThrottle, percent);
+    }
+
+    void switchedToPostcopy(long pagesAfterSwitch) {
+        postcopy = PostcopyReport.newBuilder().setSwitchAtMs((pausedAt - start) / 1_000_000)
+                .setPagesAfterSwitch(pagesAfterSwitch);
+    }
+
+    /** The target's Ack said every page is in: the faults its guest took, and the pages requests got here. */
+    void postcopyFaults(PostcopyFaults faults, long requestedPages) {
+        postcopy.setPostcopyMs((clock.getAsLong() - pausedAt) / 1_000_000).setFaults(faults.getFaults())
+                .setRequests(Math.max(faults.getRequests(), requestedPages))
+                .setFaultLatencyP50Us(faults.getLatencyP50Us()).setFaultLatencyP99Us(faults.getLatencyP99Us())
+                .setFaultLatencyMaxUs(faults.getLatencyMaxUs());
+    }
+
+    void recovered() {
+        postcopy.setRecoveries(postcopy.getRecoveries() + 1);
     }
 
     void paused() {
@@ -126,7 +152,11 @@ final class MigrationStats {
                 .setTagCheckFaults(tagCheckFaults)
                 .setVerifyMs(verifyNanos / 1_000_000)
                 .setRoundsWithTornPages(roundsWithTornPages)
+                .setMaxThrottle(maxThrottle)
                 .setError(error);
+        if (postcopy != null) {
+            report.setPostcopy(postcopy);
+        }
         if (digestsKnown) {
             report.setSourceDigest(RamDigest.hex(sourceDigest)).setTargetDigest(RamDigest.hex(targetDigest));
         }

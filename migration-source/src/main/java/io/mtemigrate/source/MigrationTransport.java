@@ -1,6 +1,7 @@
 package io.mtemigrate.source;
 
 import io.mtemigrate.proto.ControlMessage;
+import io.mtemigrate.proto.PageRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
@@ -32,6 +33,21 @@ interface MigrationTransport extends AutoCloseable {
     }
 
     void throwIfFailed() throws MigrationFailure;
+
+    /** Stops applying the migration's timeout to waits and pacing (after the switch to post-copy). */
+    default void endDeadline() {
+    }
+
+    /** Sends a frame on the post-copy channel at once, taking ownership of it. */
+    default void sendUrgent(ByteBuf frame) {
+        frame.release();
+        throw new UnsupportedOperationException("this transport has no post-copy channel");
+    }
+
+    /** The target's next page request, waiting up to {@code timeoutNanos}; null when none came. */
+    default PageRequest pollRequest(long timeoutNanos) throws InterruptedException {
+        return null;
+    }
 
     /** The migration succeeded: keep what was sent (a recording is kept only then). */
     default void commit() throws MigrationFailure {

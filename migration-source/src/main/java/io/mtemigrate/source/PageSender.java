@@ -44,9 +44,21 @@ final class PageSender implements AutoCloseable {
     private final int maxZeroRun;
     private final BatchCounters total = new BatchCounters();
     private final long[] pagesThisRound;
+    /** Frames go on the post-copy channel, at once: the pages answer a waiting vCPU. */
+    private final boolean urgent;
     private long pagesSentInPass;
 
     PageSender(MigratableVm vm, MigrationTransport link, PageDigests digests, boolean zstd) {
+        this(vm, link, digests, zstd, false);
+    }
+
+    /** A sender for the pages that answer post-copy requests: on its own thread, with its own encoder and digests. */
+    static PageSender urgent(MigratableVm vm, MigrationTransport link) {
+        return new PageSender(vm, link, new PageDigests(vm.layout()), false, true);
+    }
+
+    private PageSender(MigratableVm vm, MigrationTransport link, PageDigests digests, boolean zstd, boolean urgent) {
+        this.urgent = urgent;
         this.tagCopier = vm.tags().orElse(null);
         this.slots = vm.ramSlots();
         this.link = link;
@@ -61,6 +73,10 @@ final class PageSender implements AutoCloseable {
         this.tags = ByteBuffer.allocateDirect(pagesPerBatch * tagsPerPage).order(ByteOrder.LITTLE_ENDIAN);
         this.pagesThisRound = new long[link.channelCount()];
         this.dataCrcs = new int[pagesPerBatch];
+    }
+
+    int pagesPerBatch() {
+        return pagesPerBatch;
     }
 
     int slotCount() {
@@ -154,7 +170,8 @@ final class PageSender implements AutoCloseable {
         return Math.min(limit, ((long) word << 6) + Long.numberOfTrailingZeros(bits));
     }
 
-    private void sendRun(int slotIndex, long first, int count, long round, Checkpoint checkpoint) throws MigrationFailure {
+    /** Sends {@code count} adjacent pages of one batch-aligned group (a run {@link #sendDirty} would make). */
+    void sendRun(int slotIndex, long first, int count, long round, Checkpoint checkpoint) throws MigrationFailure {
         RamSlot slot = slots.get(slotIndex);
         long offset = first * pageSize;
         checkpoint.check();
@@ -179,6 +196,11 @@ final class PageSender implements AutoCloseable {
 
     private void ship(int slotIndex, long first, int count, ByteBuf frame, Checkpoint checkpoint) throws MigrationFailure {
         total.add(encoder.lastBatch());
+        if (urgent) {
+            link.sendUrgent(frame);
+            pagesSentInPass += count;
+            return;
+        }
         int channel = Protocol.channelFor(slotIndex, first, pagesPerBatch, link.channelCount());
         link.send(channel, frame, checkpoint);
         pagesThisRound[channel] += count;

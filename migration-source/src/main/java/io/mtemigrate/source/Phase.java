@@ -7,6 +7,8 @@ public enum Phase {
     ROUNDS("pre-copy rounds"),
     STOP_AND_COPY("stop-and-copy"),
     AWAIT_ACK("waiting for the target's acknowledgement"),
+    POSTCOPY_SWITCH("switch to post-copy"),
+    POSTCOPY("post-copy"),
     VERIFY("verification"),
     DONE("done");
 

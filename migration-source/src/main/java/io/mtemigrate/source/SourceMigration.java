@@ -39,6 +39,8 @@ public final class SourceMigration {
     /** The link once open, for the words of a timeout. */
     private volatile MigrationTransport openLink;
     private boolean releaseSent;
+    /** PostcopyStart may have reached the target: the guest may run there, so this copy stays paused. */
+    private boolean postcopyStarted;
     private Phase phase = Phase.HANDSHAKE;
     private MigrationStats stats;
 
@@ -71,6 +73,9 @@ public final class SourceMigration {
         long start = config.nanoClock().getAsLong();
         stats = new MigrationStats(config.nanoClock(), start, limits);
         Checkpoint checkpoint = checkpoint(start);
+        if (config.postcopy().armed() && destination instanceof Destination.StreamFile) {
+            return stats.report(vm, "failed", "a recording cannot switch to post-copy: no target runs the guest");
+        }
         Hello hello = hello(destination instanceof Destination.StreamFile ? 1 : config.channels());
         try (MigrationTransport link = destination.open(hello, config, limits, deadline(start), checkpoint)) {
             openLink = link;
@@ -78,7 +83,7 @@ public final class SourceMigration {
                 return migrate(link, start, checkpoint);
             } catch (MigrationFailure failure) {
                 // Best effort: a target that hears why discards its copy at once instead of at its idle timeout.
-                if (!releaseSent) {
+                if (!releaseSent && !postcopyStarted) {
                     PhaseFailure stopped = new PhaseFailure(phase, failure);
                     link.sendControlAndWait(0, Protocol.error(stopped.code(), stopped.message()));
                 }
@@ -120,6 +125,9 @@ public final class SourceMigration {
             RoundRate lastRound = new RoundRate(config.nanoClock(), start, 0);
             lastRound.ended(link.bytesWritten());
             int round = 1;
+            if (switchesNow(round, null)) {
+                return postcopy(link, sender, dirty, round);
+            }
             enter(Phase.ROUNDS, link, sender, round, 0);
             while (true) {
                 long dirtyPages = readDirtyLog(dirty, false);
@@ -132,10 +140,14 @@ public final class SourceMigration {
                 if (decision instanceof ConvergencePolicy.StopAndCopy) {
                     break;
                 }
+                if (switchesNow(round, decision)) {
+                    return postcopy(link, sender, dirty, round);
+                }
                 if (decision instanceof ConvergencePolicy.GiveUp giveUp) {
                     throw MigrationFailure.failed(giveUp.reason());
                 }
                 vm.setThrottle(((ConvergencePolicy.Continue) decision).throttle());
+                stats.throttled(vm.throttle());
                 link.sendControl(0, ControlMessage.newBuilder().setRoundStart(RoundStart.newBuilder().setRound(round)
                         .setPagesInRound(dirtyPages)).build());
                 int current = round;
@@ -215,6 +227,50 @@ public final class SourceMigration {
         }
     }
 
+    /**
+     * Whether to switch to post-copy before sending round {@code round}: never unless armed; then as the plan says,
+     * or at once when asked while running. {@code decision} is the convergence policy's, null after the first pass.
+     */
+    private boolean switchesNow(int round, ConvergencePolicy.Decision decision) {
+        Postcopy plan = config.postcopy();
+        if (!plan.armed()) {
+            return false;
+        }
+        return limits.postcopyRequested() || switch (plan.when()) {
+            case FIRST_PASS -> true;
+            case AFTER_ROUNDS -> round > plan.afterRounds();
+            case WHEN_STUCK -> decision instanceof ConvergencePolicy.GiveUp;
+            case ON_REQUEST, OFF -> false;
+        };
+    }
+
+    /**
+     * The switch to post-copy and all that follows: the guest is paused here for good and resumes on the target
+     * before the pages dirtied since they were last sent are there.
+     */
+    private MigrationReport postcopy(MigrationTransport link, PageSender sender, long[][] dirty, int round)
+            throws MigrationFailure {
+        enter(Phase.POSTCOPY_SWITCH, link, sender, round, vm.throttle());
+        vm.pauseVcpus();
+        stats.paused();
+        readDirtyLog(dirty, true);
+        vm.logDirtyPages(false);
+        vm.setThrottle(0);
+        PostcopySource postcopy = new PostcopySource(vm, stats, sender);
+        // From here a failure may leave the target running the guest: this copy must never run again.
+        postcopyStarted = true;
+        postcopy.switchOver(link, dirty, round - 1, vm.saveVcpus());
+        enter(Phase.POSTCOPY, link, sender, round, 0);
+        Ack ack = postcopy.complete(link, sender, round);
+        enter(Phase.VERIFY, link, sender, round, 0);
+        long sourceDigest = postcopy.verify(ack);
+        // Rounds after the first pass, as pre-copy counts them; none is a stop-and-copy here.
+        stats.digests(sourceDigest, ack.getTargetDigest(), round - 1, sender.total(), link.bytesWritten());
+        link.commit();
+        phase = Phase.DONE;
+        return stats.report(vm, "completed", "");
+    }
+
     private void enter(Phase next, MigrationTransport link, PageSender sender, int round, int throttle) {
         phase = next;
         stats.report(listener, phase, round, link, sender, throttle);
@@ -261,7 +317,7 @@ public final class SourceMigration {
         return Hello.newBuilder().setProtocolVersion(VersionNegotiator.CURRENT)
                 .addAllAcceptedVersions(versions.acceptedVersions()).setCapabilities(capabilities)
                 .setChannelCount(channels).setSessionId(ByteString.copyFrom(session))
-                .setSoftware(Protocol.SOFTWARE).build();
+                .setSoftware(Protocol.SOFTWARE).setPostcopy(config.postcopy().armed()).build();
     }
 
     private long[][] newBitmaps(PageSender sender) {
@@ -298,6 +354,10 @@ public final class SourceMigration {
         if (releaseSent) {
             return "; the target did not confirm the release, so it may be running the guest: the source copy stays"
                     + " paused, resume it only after checking the target";
+        }
+        if (postcopyStarted) {
+            return "; the migration had switched to post-copy, so the target may run the guest, whose memory is"
+                    + " partly only here: the source copy stays paused, as the guest was at the switch";
         }
         if (vm.vcpusPaused()) {
             vm.resumeVcpus();

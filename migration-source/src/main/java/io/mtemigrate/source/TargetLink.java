@@ -7,6 +7,7 @@ import io.mtemigrate.migration.RecyclingAllocator;
 import io.mtemigrate.migration.SocketBuffers;
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.Hello;
+import io.mtemigrate.proto.PageRequest;
 import io.mtemigrate.tagstream.frame.ControlFrames;
 import io.mtemigrate.tagstream.frame.FrameDecoder;
 import io.netty.bootstrap.Bootstrap;
@@ -51,6 +52,10 @@ final class TargetLink implements MigrationTransport {
     /** Per channel, null without TLS. */
     private final TlsHandshake[] handshakes;
     private final LinkedBlockingQueue<ControlMessage> control = new LinkedBlockingQueue<>();
+    /** Page requests from the target's faulting vCPUs, which the post-copy phase serves ahead of its push. */
+    private final LinkedBlockingQueue<PageRequest> requests = new LinkedBlockingQueue<>();
+    /** Channels that carry pages in rounds; a post-copy channel, when there is one, comes after them. */
+    private final int dataChannels;
     private final Semaphore budget;
     private final int budgetTotal;
     private final AtomicLong bytesWritten = new AtomicLong();
@@ -68,8 +73,10 @@ final class TargetLink implements MigrationTransport {
     private volatile MigrationFailure failure;
     private volatile boolean closing;
 
-    private TargetLink(int channelCount, long maxInFlightBytes, Duration stallTimeout,
+    private TargetLink(int dataChannels, boolean postcopy, long maxInFlightBytes, Duration stallTimeout,
                        LongSupplier clock) {
+        int channelCount = dataChannels + (postcopy ? 1 : 0);
+        this.dataChannels = dataChannels;
         this.stallTimeoutNanos = stallTimeout.toNanos();
         // Named, so that a profile can tell the source's socket threads from the target's in one process.
         this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), new DefaultThreadFactory("src-io"),
@@ -87,14 +94,14 @@ final class TargetLink implements MigrationTransport {
     /** Connects every channel and says Hello on each; returns once the target accepted them all. */
     static TargetLink connect(InetSocketAddress target, MutualTls tls, Hello hello, MigrationConfig config,
                               LiveLimits limits, long deadlineNanos, Checkpoint checkpoint) throws MigrationFailure {
-        TargetLink link = new TargetLink(config.channels(), config.maxInFlightBytes(),
+        TargetLink link = new TargetLink(config.channels(), hello.getPostcopy(), config.maxInFlightBytes(),
                 config.stallTimeout(), config.nanoClock());
         link.deadlineNanos = deadlineNanos;
         link.timeout = config.timeout();
         link.pacer = new BandwidthPacer(limits, config.nanoClock(), deadlineNanos, config.timeout());
         try {
             ByteString session = hello.getSessionId();
-            for (int i = 0; i < config.channels(); i++) {
+            for (int i = 0; i < link.channels.length; i++) {
                 link.open(i, target, tls, checkpoint);
                 link.sendControl(i, ControlMessage.newBuilder().setHello(hello.toBuilder().setChannelIndex(i)
                         .setSessionId(session)).build());
@@ -174,7 +181,36 @@ final class TargetLink implements MigrationTransport {
 
     @Override
     public int channelCount() {
-        return channels.length;
+        return dataChannels;
+    }
+
+    /** From the switch to post-copy on, the migration's --timeout no longer applies: giving up would lose the guest. */
+    @Override
+    public void endDeadline() {
+        deadlineNanos = 0;
+        pacer = new BandwidthPacer(pacer.limits(), clock, 0, Duration.ZERO);
+    }
+
+    /**
+     * Writes a frame on the post-copy channel at once, outside the in-flight budget and the bandwidth cap: a vCPU
+     * waits for it, and it must not queue behind the push.
+     */
+    @Override
+    public void sendUrgent(ByteBuf frame) {
+        int size = frame.readableBytes();
+        channels[dataChannels].writeAndFlush(frame).addListener(f -> {
+            if (f.isSuccess()) {
+                bytesWritten.addAndGet(size);
+            } else {
+                failed(MigrationFailure.failed(HangUp.is(f.cause()) ? "the target closed channel " + dataChannels
+                        : "writing to channel " + dataChannels + " failed: " + f.cause().getMessage(), f.cause()));
+            }
+        });
+    }
+
+    @Override
+    public PageRequest pollRequest(long timeoutNanos) throws InterruptedException {
+        return requests.poll(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -328,6 +364,8 @@ final class TargetLink implements MigrationTransport {
             targetProgress.incrementAndGet();
         } else if (message.hasApplied()) {
             targetProgress.incrementAndGet();
+        } else if (message.hasPageRequest()) {
+            requests.add(message.getPageRequest());
         } else {
             control.add(message);
         }

@@ -14,6 +14,18 @@ sealed interface Effect {
     record Resume(MigratableVm vm) implements Effect {
     }
 
+    /** Stop the guest's vCPUs now: it cannot run on (post-copy pages it needs will never come). */
+    record StopGuest(MigratableVm vm) implements Effect {
+    }
+
+    /** Start reading the guest's page faults and asking the source for those pages. */
+    record ServeFaults(PostcopyLanding landing) implements Effect {
+    }
+
+    /** Stop reading faults and close the post-copy RAM: every page is in, or the guest is stopped. */
+    record EndPostcopy(PostcopyLanding landing) implements Effect {
+    }
+
     /** Give the VM's memory back, once no channel can read into it again. */
     record Discard(MigratableVm vm) implements Effect {
     }

@@ -17,6 +17,10 @@ sealed interface Input {
     record Pages(int channel) implements Input {
     }
 
+    /** Post-copy: the last page the source owed is installed. */
+    record AllArrived() implements Input {
+    }
+
     /** A channel closed. */
     record Closed(int channel) implements Input {
     }

@@ -1,10 +1,14 @@
 package io.mtemigrate.incoming;
 
+import io.mtemigrate.migration.PageSets;
 import io.mtemigrate.migration.WireForms;
 import io.mtemigrate.proto.Ack;
 import io.mtemigrate.proto.Complete;
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.proto.PageSet;
+import io.mtemigrate.proto.PostcopyResumed;
+import io.mtemigrate.proto.PostcopyStart;
 import io.mtemigrate.proto.Ready;
 import io.mtemigrate.proto.RoundReceived;
 import io.mtemigrate.vmsim.digest.RamDigest;
@@ -22,6 +26,7 @@ import io.mtemigrate.incoming.ReceiverState.Completing;
 import io.mtemigrate.incoming.ReceiverState.Ended;
 import io.mtemigrate.incoming.ReceiverState.Established;
 import io.mtemigrate.incoming.ReceiverState.Landing;
+import io.mtemigrate.incoming.ReceiverState.PostCopying;
 import io.mtemigrate.incoming.ReceiverState.Receiving;
 import io.mtemigrate.incoming.ReceiverState.Released;
 import io.mtemigrate.incoming.ReceiverState.Resumed;
@@ -41,9 +46,12 @@ final class Receiver {
     private final LongSupplier clock;
     /** Whether channel 0 is still open: a guest resumes only for a source that can still hear the Ack. */
     private final BooleanSupplier sourceConnected;
+    /** The Hello armed post-copy: the post-copy channel exists and PostcopyStart may come. */
+    private final boolean postcopy;
 
     Receiver(TargetConfig config, TargetListener listener, int channelCount, int protocolVersion,
-             BooleanSupplier sourceConnected) {
+             BooleanSupplier sourceConnected, boolean postcopy) {
+        this.postcopy = postcopy;
         this.config = config;
         this.listener = listener;
         this.channelCount = channelCount;
@@ -84,6 +92,8 @@ final class Receiver {
                         + state.name(), null);
                 case Input.Failed failed -> abort(state, failed.reason(), failed.code());
                 case Input.Tick tick -> tick(state, tick.lastHeardNanos());
+                case Input.AllArrived ignored -> state instanceof PostCopying copying ? finishPostcopy(copying)
+                        : Step.to(state);
                 case Input.Join ignored -> throw new IllegalStateException("handled above");
             };
         } catch (MigrationAbort refusal) {
@@ -92,6 +102,10 @@ final class Receiver {
     }
 
     private Step control(ReceiverState state, int channel, ControlMessage message) {
+        if (postcopy && channel == channelCount) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, message.getBodyCase()
+                    + " on the post-copy channel, which carries only pages");
+        }
         if (channel != 0 && !message.hasRoundEnd()) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, message.getBodyCase()
                     + " on data channel " + channel + ", which carries only pages and round ends");
@@ -103,7 +117,18 @@ final class Receiver {
             case VCPU_STATE -> {
                 Receiving receiving = expect(state, Receiving.class, "VcpuState");
                 VcpuSnapshot snapshot = WireForms.vcpuSnapshot(message.getVcpuState());
-                yield Step.to(new Receiving(receiving.restore(), receiving.rounds(), receiving.vcpus().with(snapshot)));
+                yield Step.to(new Receiving(receiving.restore(), receiving.rounds(), receiving.vcpus().with(snapshot),
+                        receiving.toCome()));
+            }
+            case PAGE_SET -> pageSet(expect(state, Receiving.class, "PageSet"), message.getPageSet());
+            case POSTCOPY_START -> postcopyStart(expect(state, Receiving.class, "PostcopyStart"),
+                    message.getPostcopyStart());
+            case POSTCOPY_END -> {
+                PostCopying copying = expect(state, PostCopying.class, "PostcopyEnd");
+                if (copying.end() != null) {
+                    throw MigrationAbort.outOfOrder("a second PostcopyEnd", state);
+                }
+                yield finishPostcopy(copying.withEnd(message.getPostcopyEnd()));
             }
             case COMPLETE -> complete(expect(state, Receiving.class, "Complete"), message.getComplete());
             case RELEASE -> release(expect(state, Resumed.class, "Release"));
@@ -143,7 +168,7 @@ final class Receiver {
             effects.add(new Effect.Reply(ControlMessage.newBuilder()
                     .setRoundReceived(RoundReceived.newBuilder().setRound(everywhere)).build()));
         }
-        return new Step(new Receiving(receiving.restore(), rounds, receiving.vcpus()), effects, null);
+        return new Step(new Receiving(receiving.restore(), rounds, receiving.vcpus(), receiving.toCome()), effects, null);
     }
 
     private Step complete(Receiving state, Complete complete) {
@@ -211,11 +236,105 @@ final class Receiver {
                 new Effect.HandOver(state.arrived()));
     }
 
+    private Step pageSet(Receiving state, PageSet set) {
+        if (!postcopy) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "PageSet in a migration without post-copy");
+        }
+        long[] slotPages = slotPages(state.restore().vm());
+        long[][] toCome = state.toCome() == null ? PageSets.empty(slotPages) : state.toCome();
+        try {
+            PageSets.add(toCome, set, slotPages);
+        } catch (IllegalArgumentException e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, e.getMessage());
+        }
+        return Step.to(new Receiving(state.restore(), state.rounds(), state.vcpus(), toCome));
+    }
+
+    private static long[] slotPages(MigratableVm vm) {
+        int pageSize = vm.layout().pageSize().bytes();
+        return vm.layout().slots().stream().mapToLong(slot -> slot.size() / pageSize).toArray();
+    }
+
+    /**
+     * The switch: the source paused the guest for good. The pages it still owes become missing, the vCPUs get their
+     * states and run at once; a vCPU that touches a missing page waits until it is installed.
+     */
+    private Step postcopyStart(Receiving state, PostcopyStart start) {
+        if (!postcopy) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
+                    "PostcopyStart in a migration whose Hello did not arm post-copy");
+        }
+        int missing = state.vcpus().firstMissing();
+        if (missing >= 0) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "PostcopyStart arrived before vCPU "
+                    + missing + "'s state");
+        }
+        if (state.rounds().everywhere() < start.getRounds()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "PostcopyStart after round "
+                    + start.getRounds() + ", but not every channel has ended it");
+        }
+        MigratableVm vm = state.restore().vm();
+        long[] slotPages = slotPages(vm);
+        long[][] toCome = state.toCome() == null ? PageSets.empty(slotPages) : state.toCome();
+        long pages = PageSets.count(toCome);
+        if (pages != start.getPagesToCome()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "PostcopyStart says "
+                    + start.getPagesToCome() + " pages are to come, its page sets " + pages);
+        }
+        List<VcpuSnapshot> vcpus = state.vcpus().all();
+        long vcpuDigest = VmDigests.vcpus(vcpus);
+        if (vcpuDigest != start.getVcpuStateDigest()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "vCPU state digest differs from the source's");
+        }
+        try {
+            vm.restoreVcpus(vcpus);
+        } catch (IllegalArgumentException e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, e.getMessage(), e);
+        }
+        try {
+            listener.beforeResume(vm.layout());
+        } catch (RuntimeException e) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "the target refused to resume: " + e.getMessage(), e);
+        }
+        if (!sourceConnected.getAsBoolean()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_CANCELLED, "the source went away before the guest resumed");
+        }
+        PostcopyLanding landing = PostcopyLanding.open(vm, toCome, slotPages, pages);
+        PostCopying next = new PostCopying(state.restore(), state.rounds(), landing, vcpuDigest, null, clock.getAsLong());
+        return Step.to(next, new Effect.Resume(vm), new Effect.ServeFaults(landing),
+                new Effect.Reply(ControlMessage.newBuilder().setPostcopyResumed(PostcopyResumed.getDefaultInstance()).build()));
+    }
+
+    /** Hands the guest over once every owed page is in and matches the source's frozen memory. */
+    private Step finishPostcopy(PostCopying state) {
+        PostcopyLanding landing = state.landing();
+        if (state.end() == null || landing.remaining() > 0) {
+            return Step.to(state);
+        }
+        Restore restore = state.restore();
+        long digest = restore.digests().digest();
+        if (digest != state.end().getRamTagsDigest()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "after post-copy the RAM+tags digest "
+                    + RamDigest.hex(digest) + " of the pages here differs from the source's frozen memory's "
+                    + RamDigest.hex(state.end().getRamTagsDigest()) + ": the guest is stopped");
+        }
+        long pages = restore.pagesApplied().get();
+        ArrivedVm arrived = new ArrivedVm(restore.vm(), digest, state.vcpuDigest(), pages, state.rounds().everywhere() + 1,
+                state.switchedAtNanos());
+        ControlMessage ack = ControlMessage.newBuilder().setAck(Ack.newBuilder().setTargetDigest(digest)
+                .setTargetVcpuStateDigest(state.vcpuDigest()).setResumed(true).setPagesApplied(pages)
+                .setRoundsWithTornPages(state.rounds().torn())
+                .setPostcopyFaults(landing.faults().summary(landing.pagesInstalled()))).build();
+        // With every page here the source's copy is obsolete: the guest is this host's without a Release.
+        return Step.to(new Released(), new Effect.EndPostcopy(landing), new Effect.Reply(ack),
+                new Effect.HandOver(arrived));
+    }
+
     private Step tick(ReceiverState state, long lastHeardNanos) {
         long now = clock.getAsLong();
         // Once Complete is in, silence is expected: data channels are done and the source is verifying its copy
         // (a source that dies closes its channels, which aborts). Only the release timeout bounds that wait.
-        if (state instanceof Established || state instanceof Receiving) {
+        if (state instanceof Established || state instanceof Receiving || state instanceof PostCopying) {
             if (Timeouts.expired(config.idleTimeout(), lastHeardNanos, now)) {
                 return abort(state, "the source sent nothing for " + config.idleTimeout().toSeconds() + " s",
                         ErrorCode.ERROR_CODE_TIMEOUT);
@@ -230,6 +349,13 @@ final class Receiver {
     /** Discards the partial (or revocable) VM and ends the migration, telling the source when {@code code} is given. */
     private static Step abort(ReceiverState state, String reason, ErrorCode code) {
         List<Effect> effects = new ArrayList<>();
+        if (state instanceof PostCopying copying) {
+            // The guest runs on pages that will never all come: stop it before anything else.
+            effects.add(new Effect.StopGuest(copying.restore().vm()));
+            effects.add(new Effect.EndPostcopy(copying.landing()));
+            reason = reason + "; the guest had switched to post-copy with " + copying.landing().remaining()
+                    + " pages still on the source, so it cannot run on here and is stopped";
+        }
         MigratableVm vm = switch (state) {
             case Landing landing -> landing.restore().vm();
             case Resumed resumed -> resumed.arrived().machine();

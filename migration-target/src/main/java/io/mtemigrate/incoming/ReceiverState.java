@@ -2,6 +2,7 @@ package io.mtemigrate.incoming;
 
 import io.mtemigrate.proto.Complete;
 import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.proto.PostcopyEnd;
 
 /**
  * Where an incoming migration stands. Each state holds what the next messages need and nothing else, so a message
@@ -31,8 +32,16 @@ sealed interface ReceiverState {
         }
     }
 
-    /** The VM is built; pages, round markers and vCPU state flow in. */
-    record Receiving(Restore restore, Rounds rounds, VcpuStates vcpus) implements Landing {
+    /**
+     * The VM is built; pages, round markers and vCPU state flow in.
+     *
+     * @param toCome per slot, the pages a switch to post-copy will leave to come (PageSets); null until one came
+     */
+    record Receiving(Restore restore, Rounds rounds, VcpuStates vcpus, long[][] toCome) implements Landing {
+        Receiving(Restore restore, Rounds rounds, VcpuStates vcpus) {
+            this(restore, rounds, vcpus, null);
+        }
+
         @Override
         public String name() {
             return "RECEIVING";
@@ -61,6 +70,24 @@ sealed interface ReceiverState {
         @Override
         public String name() {
             return "RESUMED";
+        }
+    }
+
+    /**
+     * Post-copy: the guest runs here while the pages the source still owes come in, pushed or asked for.
+     *
+     * @param end             the source's PostcopyEnd once it came (every page sent), null before
+     * @param switchedAtNanos when PostcopyStart arrived, by the receiver's clock
+     */
+    record PostCopying(Restore restore, Rounds rounds, PostcopyLanding landing, long vcpuDigest, PostcopyEnd end,
+                       long switchedAtNanos) implements Landing {
+        @Override
+        public String name() {
+            return "POSTCOPY";
+        }
+
+        PostCopying withEnd(PostcopyEnd sent) {
+            return new PostCopying(restore, rounds, landing, vcpuDigest, sent, switchedAtNanos);
         }
     }
 

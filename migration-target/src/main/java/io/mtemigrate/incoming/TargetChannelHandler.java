@@ -33,7 +33,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
     private final VersionNegotiator versions = new VersionNegotiator();
     private TargetSession session;
     private int index = -1;
-    private PageApplier applier;
+    private final ChannelPages pages = new ChannelPages();
     private final Watchdog watchdog;
     private ScheduledFuture<?> ticks;
 
@@ -75,10 +75,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
                     "the first message must be Hello, not a page batch");
         }
-        if (applier == null) {
-            applier = session.newApplier();
-        }
-        return session.destinationOf(applier, batch);
+        return session.destinationOf(pages, batch);
     }
 
     @Override
@@ -87,10 +84,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             if (session == null) {
                 onHello(ctx, msg);
             } else if (msg instanceof PageBatch batch) {
-                if (applier == null) {
-                    applier = session.newApplier();
-                }
-                session.onPageBatch(applier, batch);
+                session.onPageBatch(pages, batch);
             } else if (msg instanceof ControlMessage control) {
                 session.onControl(index, control);
             }
@@ -119,6 +113,11 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PAGE_SIZE_UNSUPPORTED, "page size " + pageSize
                     + " cannot be hosted here (4096, 16384 or 65536)");
         }
+        if (hello.getPostcopy() && !server.config().vms().supportsPostcopy()) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_CAPABILITY_MISMATCH, "this target's " + server.config().vms()
+                    .kind().backend() + " VMs cannot run before their memory arrives, so it cannot take a post-copy"
+                    + " migration (that needs a userfaultfd that installs a page with its MTE tags)");
+        }
         if (offered.getMte() && !server.config().vms().hostHasMte()) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_MTE_UNAVAILABLE, "the VM uses MTE and this host has none");
         }
@@ -127,7 +126,8 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
                     + " is not 1.." + MAX_CHANNELS);
         }
         int channelIndex = hello.getChannelIndex();
-        TargetSession joined = channelIndex == 0 ? server.newSession(hello.getSessionId(), hello.getChannelCount(), version)
+        TargetSession joined = channelIndex == 0
+                ? server.newSession(hello.getSessionId(), hello.getChannelCount(), version, hello.getPostcopy())
                 : server.session(hello.getSessionId());
         if (joined == null) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, "channel " + channelIndex

@@ -25,11 +25,13 @@ import java.util.function.LongSupplier;
  * @param releaseTimeout         a guest resumed here whose source sends no Release for this long after the Ack is
  *                               discarded (the source, told so, resumes its copy); zero waits for ever
  * @param nanoClock              the clock every timeout is decided by ({@code System::nanoTime} but in tests)
+ * @param recoveryTimeout        after a switch to post-copy, how long a guest whose source went away waits (its
+ *                               faulting vCPUs blocked) for the source to reconnect before it is stopped and discarded
  */
 public record TargetConfig(String host, int port, long maxRamBytes, boolean verifyFullBeforeResume,
                            Duration idleTimeout, MutualTls tls, boolean insecure, int maxMigrations,
                            Duration handshakeTimeout, VmFactory vms, Duration releaseTimeout,
-                           LongSupplier nanoClock) {
+                           LongSupplier nanoClock, Duration recoveryTimeout) {
     public static final String LOOPBACK = "127.0.0.1";
 
     public TargetConfig {
@@ -42,7 +44,7 @@ public record TargetConfig(String host, int port, long maxRamBytes, boolean veri
     public static TargetConfig loopback() {
         // The source reads all its paused memory between the Ack and the Release: minutes leave room for large VMs.
         return new TargetConfig(LOOPBACK, 0, 0, false, Duration.ofSeconds(30), null, false, 4, Duration.ofSeconds(10),
-                null, Duration.ofMinutes(5), System::nanoTime);
+                null, Duration.ofMinutes(5), System::nanoTime, Duration.ofMinutes(5));
     }
 
     /** Connections the server holds at once: every channel of every allowed migration, plus room for handshakes. */
@@ -70,50 +72,54 @@ public record TargetConfig(String host, int port, long maxRamBytes, boolean veri
     }
 
     public TargetConfig withPort(int newPort) {
-        return new TargetConfig(host, newPort, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
+        return new TargetConfig(host, newPort, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withHost(String newHost) {
-        return new TargetConfig(newHost, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
+        return new TargetConfig(newHost, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withMaxRam(long bytes) {
-        return new TargetConfig(host, port, bytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
+        return new TargetConfig(host, port, bytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withVerifyFull(boolean verify) {
-        return new TargetConfig(host, port, maxRamBytes, verify, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
+        return new TargetConfig(host, port, maxRamBytes, verify, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withIdleTimeout(Duration timeout) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, timeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, timeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withTls(MutualTls serverTls) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, serverTls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, serverTls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withInsecure(boolean accept) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, accept, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, accept, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withMaxMigrations(int migrations) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, migrations, handshakeTimeout, vms, releaseTimeout, nanoClock);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, migrations, handshakeTimeout, vms, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withHandshakeTimeout(Duration timeout) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, timeout, vms, releaseTimeout, nanoClock);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, timeout, vms, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withVms(VmFactory factory) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, factory, releaseTimeout, nanoClock);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, factory, releaseTimeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withReleaseTimeout(Duration timeout) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, timeout, nanoClock);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, timeout, nanoClock, recoveryTimeout);
     }
 
     public TargetConfig withNanoClock(LongSupplier clock) {
-        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, clock);
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, clock, recoveryTimeout);
+    }
+
+    public TargetConfig withRecoveryTimeout(Duration timeout) {
+        return new TargetConfig(host, port, maxRamBytes, verifyFullBeforeResume, idleTimeout, tls, insecure, maxMigrations, handshakeTimeout, vms, releaseTimeout, nanoClock, timeout);
     }
 }

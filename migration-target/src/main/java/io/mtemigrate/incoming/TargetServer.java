@@ -131,12 +131,12 @@ public final class TargetServer implements AutoCloseable {
         return listener;
     }
 
-    synchronized TargetSession newSession(ByteString id, int channels, int protocolVersion) {
+    synchronized TargetSession newSession(ByteString id, int channels, int protocolVersion, boolean postcopy) {
         if (sessions.size() >= config.maxMigrations()) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_BUSY, "this target already receives "
                     + sessions.size() + " migration(s), its limit");
         }
-        TargetSession session = new TargetSession(id, channels, protocolVersion, config, listener,
+        TargetSession session = new TargetSession(id, channels, protocolVersion, postcopy, config, listener,
                 s -> sessions.remove(s.id(), s));
         if (sessions.putIfAbsent(id, session) != null) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "a migration with this session id is already running");

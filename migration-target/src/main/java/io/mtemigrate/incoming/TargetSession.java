@@ -5,7 +5,9 @@ import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.proto.Applied;
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.proto.PageRequest;
 import io.mtemigrate.tagstream.frame.PageBatch;
+import io.mtemigrate.vmsim.vmm.MissingPage;
 import io.netty.channel.Channel;
 
 import java.lang.foreign.MemorySegment;
@@ -39,17 +41,22 @@ final class TargetSession {
     /** The agreed protocol version; Applied exists from version 2 on. */
     private final int protocolVersion;
 
-    TargetSession(ByteString id, int channelCount, int protocolVersion, TargetConfig config, TargetListener listener,
-                  Consumer<TargetSession> onEnd) {
+    /** The post-copy channel's index, after the data channels; -1 when the migration is not armed for post-copy. */
+    private final int postcopyChannel;
+    private volatile FaultServer faultServer;
+
+    TargetSession(ByteString id, int channelCount, int protocolVersion, boolean postcopy, TargetConfig config,
+                  TargetListener listener, Consumer<TargetSession> onEnd) {
         this.protocolVersion = protocolVersion;
         this.id = id;
-        this.channelCount = channelCount;
+        this.channelCount = channelCount + (postcopy ? 1 : 0);
+        this.postcopyChannel = postcopy ? channelCount : -1;
         this.config = config;
         this.listener = listener;
         this.onEnd = onEnd;
-        this.channels = new Channel[channelCount];
+        this.channels = new Channel[this.channelCount];
         this.receiver = new Receiver(config, listener, channelCount, protocolVersion,
-                () -> channels[0] != null && channels[0].isActive());
+                () -> channels[0] != null && channels[0].isActive(), postcopy);
         this.lastProgressNanos = new AtomicLong(config.nanoClock().getAsLong());
     }
 
@@ -103,13 +110,15 @@ final class TargetSession {
 
     private void perform(Step step) {
         boolean touchesMemory = step.effects().stream()
-                .anyMatch(e -> e instanceof Effect.Resume || e instanceof Effect.Discard);
+                .anyMatch(e -> e instanceof Effect.Resume || e instanceof Effect.Discard || e instanceof Effect.StopGuest);
         if (touchesMemory) {
             memoryLock.writeLock().lock();
             try {
                 for (Effect effect : step.effects()) {
                     if (effect instanceof Effect.Resume resume) {
                         resume.vm().start();
+                    } else if (effect instanceof Effect.StopGuest stop) {
+                        stop.vm().pauseVcpus();
                     }
                 }
                 // A guest that failed to start stays in the state before, whose abort discards it.
@@ -124,6 +133,17 @@ final class TargetSession {
             switch (effect) {
                 case Effect.Reply reply -> channels[0].writeAndFlush(reply.message());
                 case Effect.Resume ignored -> {
+                }
+                case Effect.StopGuest ignored -> {
+                }
+                case Effect.ServeFaults serve -> faultServer = FaultServer.start(serve.landing(), this::requestPage,
+                        this::postcopyTick, reason -> abort(reason, ErrorCode.ERROR_CODE_VM_ERROR), config.nanoClock());
+                case Effect.EndPostcopy end -> {
+                    FaultServer server = faultServer;
+                    if (server != null) {
+                        server.close();
+                    }
+                    end.landing().close();
                 }
                 // Sockets read payloads straight into guest memory: release it only once no channel can read again.
                 case Effect.Discard discard -> WhenClosed.run(channels, discard.vm()::close);
@@ -151,37 +171,56 @@ final class TargetSession {
         listener.onFailed(reason);
     }
 
-    PageApplier newApplier() {
-        if (!(state instanceof ReceiverState.Landing landing)) {
-            throw MigrationAbort.outOfOrder("a page batch", state);
+    /** A vCPU waits for this page: ask the source on the post-copy channel (a lost channel is asked again on recovery). */
+    private void requestPage(MissingPage page) {
+        Channel channel = channels[postcopyChannel];
+        if (channel != null && channel.isActive()) {
+            channel.writeAndFlush(ControlMessage.newBuilder().setPageRequest(PageRequest.newBuilder()
+                    .setSlotIndex(page.slotIndex()).setFirstPage(page.page()).setPages(1)).build());
         }
-        return landing.restore().newApplier();
+    }
+
+    private void postcopyTick() {
+        advance(new Input.Tick(-1, config.nanoClock().getAsLong()));
     }
 
     /** Where a checked batch's pages land; refused unless pages are expected now. */
-    MemorySegment destinationOf(PageApplier applier, PageBatch batch) {
+    MemorySegment destinationOf(ChannelPages pages, PageBatch batch) {
         ReceiverState now = state;
-        if (!Receiver.acceptsPages(now)) {
+        if (now instanceof ReceiverState.PostCopying copying) {
+            return pages.postcopy(copying, config).destinationOf(batch);
+        }
+        if (!(now instanceof ReceiverState.Landing landing)) {
             throw MigrationAbort.outOfOrder("a page batch", now);
         }
-        return applier.destinationOf(batch);
+        return pages.precopy(landing).destinationOf(batch);
     }
 
-    void onPageBatch(PageApplier applier, PageBatch batch) {
+    void onPageBatch(ChannelPages pages, PageBatch batch) {
+        boolean lastPage = false;
         memoryLock.readLock().lock();
         try {
-            if (!(state instanceof ReceiverState.Landing landing)) {
-                throw MigrationAbort.outOfOrder("a page batch", state);
+            ReceiverState now = state;
+            if (!(now instanceof ReceiverState.Landing landing)) {
+                throw MigrationAbort.outOfOrder("a page batch", now);
             }
             long applied;
             try {
-                applied = landing.restore().pagesApplied().addAndGet(applier.apply(batch));
+                if (now instanceof ReceiverState.PostCopying copying) {
+                    lastPage = pages.postcopy(copying, config).apply(batch);
+                    applied = landing.restore().pagesApplied().addAndGet(batch.pageCount());
+                } else {
+                    applied = landing.restore().pagesApplied().addAndGet(pages.precopy(landing).apply(batch));
+                }
             } catch (InternalError e) {
                 throw memoryFault(e);
             }
             reportProgress(applied);
         } finally {
             memoryLock.readLock().unlock();
+        }
+        if (lastPage) {
+            advance(new Input.AllArrived());
         }
     }
 

@@ -34,7 +34,7 @@ final class ReceiverFixture {
     ReceiverFixture(TargetConfig base) {
         TargetConfig config = base.withVms(vms).withIdleTimeout(IDLE).withReleaseTimeout(RELEASE)
                 .withNanoClock(() -> nowNanos);
-        receiver = new Receiver(config, TargetListener.CLOSE_ON_ARRIVAL, 2, 2, () -> sourceConnected);
+        receiver = new Receiver(config, TargetListener.CLOSE_ON_ARRIVAL, 2, 2, () -> sourceConnected, false);
     }
 
     void advance(Duration by) {

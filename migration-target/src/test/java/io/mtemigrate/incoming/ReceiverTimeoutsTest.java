@@ -113,7 +113,7 @@ class ReceiverTimeoutsTest {
     void shouldWaitForTheReleaseForEverWithAZeroReleaseTimeout() {
         ReceiverFixture fixture = new ReceiverFixture();
         Receiver patient = new Receiver(TargetConfig.loopback().withVms(fixture.vms).withNanoClock(() -> fixture.nowNanos)
-                .withReleaseTimeout(Duration.ZERO), TargetListener.CLOSE_ON_ARRIVAL, 2, 2, () -> true);
+                .withReleaseTimeout(Duration.ZERO), TargetListener.CLOSE_ON_ARRIVAL, 2, 2, () -> true, false);
         ReceiverState resumed = fixture.state("RESUMED");
         fixture.advance(Duration.ofDays(1));
         assertSame(resumed, patient.step(resumed, new Input.Tick(0, 0)).next());

@@ -234,7 +234,7 @@ public final class HostMemory implements AutoCloseable {
 
     /**
      * Marks {@code pages} consecutive pages from {@code pageOffset} tagged, one atomic OR per bitmap word (64 pages)
-     * and none for a word whose bits are all set already: the flag is never cleared, so skipping it loses nothing.
+     * and none for a word whose bits are all set already: the flag is cleared only by {@link #discard}, which no vCPU races, so skipping it loses nothing.
      * The pages it tags for the first time are committed, as {@link #markTagged(long)} does.
      */
     public void markTagged(long pageOffset, int pages) {
@@ -295,6 +295,26 @@ public final class HostMemory implements AutoCloseable {
         int start = tagIndexInChunk(pageOffset);
         for (int i = 0; i < pageSize.tagsPerPage(); i += Long.BYTES) {
             chunk.putLong(start + i, 0L);
+        }
+    }
+
+    /**
+     * Gives back the {@code pages} pages from {@code pageOffset}, data and tags: they are holes again, zero in data
+     * and tags and never tagged, as before their first touch (a post-copy target drops its stale copies so that
+     * they can be registered missing). Only while nothing runs on them: stop the vCPUs first.
+     */
+    public void discard(long pageOffset, long pages) {
+        if (!pageSize.isAligned(pageOffset) || pages < 0 || pageOffset + (pages << pageSize.shift()) > size) {
+            throw new IndexOutOfBoundsException(pages + " pages at " + pageOffset + " of " + size + " bytes");
+        }
+        long length = pages << pageSize.shift();
+        dataFile.punchHole(pageOffset, length);
+        if (tagFile != null) {
+            tagFile.punchHole(pageOffset >>> KvmConstants.MTE_GRANULE_SHIFT, length >>> KvmConstants.MTE_GRANULE_SHIFT);
+            long first = pageOffset >>> pageSize.shift();
+            for (long page = first; page < first + pages; page++) {
+                WORD.getAndBitwiseAnd(taggedPages, (int) (page >>> 6), ~(1L << page));
+            }
         }
     }
 

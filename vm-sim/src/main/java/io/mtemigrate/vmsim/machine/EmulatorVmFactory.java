@@ -71,6 +71,12 @@ public final class EmulatorVmFactory implements VmFactory {
         return hostMte;
     }
 
+    /** The emulator's userfaultfd installs a page with its tags in one step (a proposed kernel extension). */
+    @Override
+    public boolean supportsPostcopy() {
+        return true;
+    }
+
     /** How long committing the preallocated memory took; 0 without preallocation. */
     public long preallocMillis() {
         return preallocMillis;

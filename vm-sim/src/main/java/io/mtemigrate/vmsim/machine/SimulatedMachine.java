@@ -18,6 +18,8 @@ import io.mtemigrate.vmsim.digest.VmDigests;
 import io.mtemigrate.vmsim.guest.ProgramRegisters;
 import io.mtemigrate.vmsim.guest.Workload;
 import io.mtemigrate.vmsim.vmm.GuestProgress;
+import io.mtemigrate.vmsim.uffd.UserFaults;
+import io.mtemigrate.vmsim.vmm.ArrivingRam;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
 import io.mtemigrate.vmsim.vmm.RamSlot;
 import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
@@ -176,6 +178,12 @@ public final class SimulatedMachine implements MigratableVm {
     @Override
     public List<RamSlot> ramSlots() {
         return vm.memslots().stream().map(HostMemorySlot::of).map(RamSlot.class::cast).toList();
+    }
+
+    /** Post-copy through the emulator's userfaultfd, whose proposed MTE_TAGS mode installs a page with its tags. */
+    @Override
+    public Optional<ArrivingRam> openArrivingRam() {
+        return UserFaults.of(vm).map(faults -> new UffdArrivingRam(vm, faults.userfaultfd()));
     }
 
     @Override

@@ -43,6 +43,9 @@ public final class LinuxMemoryFile implements AutoCloseable {
     static final int MAP_SHARED = 0x01;
     /** madvise: fault pages in writable without changing them (Linux 5.14+). */
     static final int MADV_POPULATE_WRITE = 23;
+    /** fallocate modes (linux/falloc.h). */
+    static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     /** lseek whence (linux/fs.h). */
     static final int SEEK_DATA = 3;
     static final int SEEK_HOLE = 4;
@@ -77,6 +80,8 @@ public final class LinuxMemoryFile implements AutoCloseable {
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     private static final MethodHandle MADVISE = function("madvise",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    private static final MethodHandle FALLOCATE = function("fallocate", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle CLOSE = function("close",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle STRERRORNAME_NP = LINKER.downcallHandle(
@@ -205,6 +210,20 @@ public final class LinuxMemoryFile implements AutoCloseable {
         }
         throw failure("madvise(MADV_POPULATE_WRITE)", errno, length + " bytes at " + offset + " of " + size
                 + " bytes of " + description + (errno == EFAULT ? " (is its file system full?)" : ""));
+    }
+
+    /**
+     * Turns {@code [offset, offset + length)} back into a hole ({@code fallocate(PUNCH_HOLE | KEEP_SIZE)}): the
+     * pages are given back and read as zero again, also through the mapping, and {@link #nextData} skips them.
+     */
+    public void punchHole(long offset, long length) {
+        if (closed) {
+            throw new IllegalStateException("punching a hole into " + description + ", which is closed");
+        }
+        if ((int) call(FALLOCATE, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) != 0) {
+            throw failure("fallocate(PUNCH_HOLE)", (int) ERRNO.get(CALL_STATE_SLOT.get(), 0L), length + " bytes at "
+                    + offset + " of " + description);
+        }
     }
 
     /**

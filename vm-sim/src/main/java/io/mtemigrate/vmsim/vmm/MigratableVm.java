@@ -19,6 +19,15 @@ public interface MigratableVm extends Pausable, Snapshottable, DirtyTracker, Thr
     /** {@code KVM_ARM_MTE_COPY_TAGS} when the VM has MTE; empty otherwise, and then no tags travel. */
     Optional<MteTagCopier> tags();
 
+    /**
+     * Opens this VM's RAM for post-copy: pages it is told to expect stay missing until installed. Empty when the
+     * backend cannot run a guest before its memory arrives (it needs a userfaultfd that installs tags with a page).
+     * Once per VM, before {@link #start}.
+     */
+    default Optional<ArrivingRam> openArrivingRam() {
+        return Optional.empty();
+    }
+
     /** Starts the vCPUs, or continues them after {@link #restoreVcpus}. */
     void start();
 

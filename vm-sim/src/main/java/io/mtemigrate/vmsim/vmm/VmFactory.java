@@ -13,6 +13,14 @@ public interface VmFactory {
     boolean hostHasMte();
 
     /**
+     * Whether the VMs it builds can run before their memory has arrived ({@link MigratableVm#openArrivingRam}): what
+     * a post-copy needs.
+     */
+    default boolean supportsPostcopy() {
+        return false;
+    }
+
+    /**
      * An empty VM of {@code layout}: zeroed memory and vCPUs at reset, not started.
      *
      * @throws io.mtemigrate.vmsim.InsufficientMemory when the host cannot back the VM's memory

@@ -1,0 +1,146 @@
+package io.mtemigrate.vmsim.machine;
+
+import io.mtemigrate.vmsim.Errno;
+import io.mtemigrate.vmsim.KvmVm;
+import io.mtemigrate.vmsim.UserMemoryRegion;
+import io.mtemigrate.vmsim.uffd.PageFault;
+import io.mtemigrate.vmsim.uffd.UffdConstants;
+import io.mtemigrate.vmsim.uffd.UffdException;
+import io.mtemigrate.vmsim.uffd.UserFaultFd;
+import io.mtemigrate.vmsim.vmm.ArrivingRam;
+import io.mtemigrate.vmsim.vmm.MissingPage;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Post-copy RAM over the emulator's userfaultfd, the way a VMM drives the proposed kernel interface: expected
+ * pages are punched out of the memory file and registered missing; installs are {@code UFFDIO_COPY} and
+ * {@code UFFDIO_ZEROPAGE} with the MTE_TAGS mode, and an EEXIST (the other path won) skips just that page.
+ */
+final class UffdArrivingRam implements ArrivingRam {
+    private final UserFaultFd uffd;
+    private final List<UserMemoryRegion> slots;
+    private final int pageBytes;
+    private final int tagsPerPage;
+    private final AtomicLong missing = new AtomicLong();
+
+    UffdArrivingRam(KvmVm vm, UserFaultFd uffd) {
+        this.uffd = uffd;
+        this.slots = vm.memslots();
+        this.pageBytes = vm.pageSize().bytes();
+        this.tagsPerPage = vm.pageSize().tagsPerPage();
+    }
+
+    @Override
+    public void expect(int slotIndex, long[] pages) {
+        UserMemoryRegion slot = slots.get(slotIndex);
+        long slotPages = slot.memorySize() / pageBytes;
+        long page = nextSet(pages, 0, slotPages);
+        while (page < slotPages) {
+            long end = page + 1;
+            while (end < slotPages && (pages[(int) (end >>> 6)] & (1L << end)) != 0) {
+                end++;
+            }
+            slot.memory().discard(slot.memoryOffset() + page * pageBytes, end - page);
+            uffd.register(slot.guestPhysAddr() + page * pageBytes, (end - page) * pageBytes,
+                    UffdConstants.UFFDIO_REGISTER_MODE_MISSING);
+            missing.addAndGet(end - page);
+            page = nextSet(pages, end, slotPages);
+        }
+    }
+
+    private static long nextSet(long[] bits, long from, long limit) {
+        for (long page = from; page < limit; page++) {
+            long word = bits[(int) (page >>> 6)] >>> page;
+            if (word == 0) {
+                page = (page | 63);
+                continue;
+            }
+            return Math.min(limit, page + Long.numberOfTrailingZeros(word));
+        }
+        return limit;
+    }
+
+    @Override
+    public Optional<MissingPage> awaitFault(Duration timeout) throws InterruptedException {
+        Optional<PageFault> fault = uffd.readFault(timeout);
+        if (fault.isEmpty()) {
+            return Optional.empty();
+        }
+        long ipa = fault.get().address();
+        for (int i = 0; i < slots.size(); i++) {
+            UserMemoryRegion slot = slots.get(i);
+            if (ipa - slot.guestPhysAddr() >= 0 && ipa - slot.guestPhysAddr() < slot.memorySize()) {
+                return Optional.of(new MissingPage(i, (ipa - slot.guestPhysAddr()) / pageBytes, fault.get().vcpuId(),
+                        fault.get().write()));
+            }
+        }
+        throw new IllegalStateException("a fault at IPA 0x" + Long.toHexString(ipa) + ", outside every memslot");
+    }
+
+    @Override
+    public int install(int slotIndex, long firstPage, int count, ByteBuffer data, ByteBuffer tags) {
+        return installRun(slotIndex, firstPage, count, data, tags);
+    }
+
+    @Override
+    public int installZeros(int slotIndex, long firstPage, int count, ByteBuffer tags) {
+        return installRun(slotIndex, firstPage, count, null, tags);
+    }
+
+    /** Page runs up to the first present page, which is skipped; the buffers' positions are restored. */
+    private int installRun(int slotIndex, long firstPage, int count, ByteBuffer data, ByteBuffer tags) {
+        UserMemoryRegion slot = slots.get(slotIndex);
+        int dataStart = data == null ? 0 : data.position();
+        int tagStart = tags == null ? 0 : tags.position();
+        int installed = 0;
+        try {
+            int at = 0;
+            while (at < count) {
+                if (data != null) {
+                    data.position(dataStart + at * pageBytes);
+                }
+                if (tags != null) {
+                    tags.position(tagStart + at * tagsPerPage);
+                }
+                long ipa = slot.guestPhysAddr() + (firstPage + at) * pageBytes;
+                long length = (long) (count - at) * pageBytes;
+                try {
+                    long done = data != null
+                            ? uffd.copy(ipa, data, length, tags == null ? 0 : UffdConstants.UFFDIO_COPY_MODE_MTE_TAGS, tags)
+                            : uffd.zeroPage(ipa, length, tags == null ? 0 : UffdConstants.UFFDIO_ZEROPAGE_MODE_MTE_TAGS, tags);
+                    installed += (int) (done / pageBytes);
+                    at += (int) (done / pageBytes);
+                } catch (UffdException e) {
+                    if (e.errno() != Errno.EEXIST) {
+                        throw e;
+                    }
+                    at++;
+                }
+            }
+        } finally {
+            if (data != null) {
+                data.position(dataStart);
+            }
+            if (tags != null) {
+                tags.position(tagStart);
+            }
+            missing.addAndGet(-installed);
+        }
+        return installed;
+    }
+
+    @Override
+    public long missingPages() {
+        return missing.get();
+    }
+
+    @Override
+    public void close() {
+        uffd.close();
+    }
+}
