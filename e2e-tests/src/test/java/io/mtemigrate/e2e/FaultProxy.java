@@ -29,6 +29,7 @@ final class FaultProxy implements AutoCloseable {
     private volatile long stallAt = Long.MAX_VALUE;
     private volatile long bytesPerSecond;
     private volatile long pacingStart;
+    private volatile boolean refusing;
     private final Thread acceptor;
 
     FaultProxy(InetSocketAddress target) throws IOException {
@@ -67,6 +68,16 @@ final class FaultProxy implements AutoCloseable {
         bytesPerSecond = rate;
     }
 
+    /** Cuts every connection now; new ones pass as before. */
+    void cutNow() {
+        cutAll();
+    }
+
+    /** New connections are closed as soon as they are accepted, as if the source could not reach the target. */
+    void refuseNewConnections() {
+        refusing = true;
+    }
+
     void passThrough() {
         reset();
     }
@@ -93,6 +104,10 @@ final class FaultProxy implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket client = server.accept();
+                if (refusing) {
+                    close(client);
+                    continue;
+                }
                 Socket upstream = new Socket(target.getAddress(), target.getPort());
                 sockets.add(client);
                 sockets.add(upstream);
@@ -174,10 +189,10 @@ final class FaultProxy implements AutoCloseable {
     }
 
     private void cutAll() {
-        for (Socket socket : sockets) {
+        for (Socket socket : List.copyOf(sockets)) {
             close(socket);
+            sockets.remove(socket);
         }
-        sockets.clear();
     }
 
     private static void close(Socket socket) {

@@ -39,6 +39,11 @@ public abstract sealed class MigrationFailure extends Exception {
         return new RefusedByTarget(message);
     }
 
+    /** The target asked for something that makes no sense: talking to it again would not help. */
+    static MigrationFailure badPeer(String message) {
+        return new BadPeer(message);
+    }
+
     /** The user cancelled, or the migration's thread was interrupted. */
     static MigrationFailure cancelled(String message) {
         return new Cancelled(message, null);
@@ -55,6 +60,14 @@ public abstract sealed class MigrationFailure extends Exception {
     /** The target answered with an explicit Error: it has discarded its copy. */
     boolean refusedByTarget() {
         return this instanceof RefusedByTarget;
+    }
+
+    /**
+     * The connection failed or went silent, not the migration: after the switch to post-copy both sides wait for it
+     * to be made again rather than lose the guest.
+     */
+    boolean linkLost() {
+        return this instanceof Failed || this instanceof TimedOut;
     }
 
     /** The error code the target is told when the source gives up. */
@@ -83,6 +96,12 @@ public abstract sealed class MigrationFailure extends Exception {
     static final class RefusedByTarget extends MigrationFailure {
         private RefusedByTarget(String message) {
             super(message, null, ErrorCode.ERROR_CODE_INTERNAL);
+        }
+    }
+
+    static final class BadPeer extends MigrationFailure {
+        private BadPeer(String message) {
+            super(message, null, ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION);
         }
     }
 

@@ -1,20 +1,25 @@
 package io.mtemigrate.source;
 
 import io.mtemigrate.migration.PageBits;
+import io.mtemigrate.migration.PageDigests;
 import io.mtemigrate.migration.PageSets;
 import io.mtemigrate.migration.WireForms;
 import io.mtemigrate.proto.Ack;
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.PostcopyEnd;
+import io.mtemigrate.proto.PostcopyRecovered;
 import io.mtemigrate.proto.PostcopyStart;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.digest.VmDigests;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
 import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * The source's side of post-copy, from the switch on. The guest is paused here for good, so its memory is frozen:
@@ -25,15 +30,21 @@ import java.util.concurrent.ExecutionException;
  */
 final class PostcopySource {
     private final MigratableVm vm;
+    private static final long RETRY_NANOS = 250_000_000;
+
     private final MigrationStats stats;
+    private final Duration recoveryTimeout;
+    private final LongSupplier clock;
     private final long[] slotPages;
     /** The pages the target lacks: set at the switch, replaced by the target's own account after a recovery. */
     private long[][] owed;
     /** The full digest of the frozen memory, taken on a thread of its own while the pages go out. */
     private CompletableFuture<Long> frozenDigest;
 
-    PostcopySource(MigratableVm vm, MigrationStats stats, PageSender sender) {
+    PostcopySource(MigratableVm vm, MigrationStats stats, PageSender sender, Duration recoveryTimeout, LongSupplier clock) {
         this.vm = vm;
+        this.recoveryTimeout = recoveryTimeout;
+        this.clock = clock;
         this.stats = stats;
         this.slotPages = new long[sender.slotCount()];
         for (int s = 0; s < slotPages.length; s++) {
@@ -63,22 +74,72 @@ final class PostcopySource {
                 task -> Thread.ofPlatform().name("src-digest").daemon().start(task));
     }
 
+    /** Opens the connections again for a recovery: same session, Hello.recover set. */
+    @FunctionalInterface
+    interface Reconnect {
+        MigrationTransport open() throws MigrationFailure;
+    }
+
     /**
      * Waits for the target's resume, pushes every page it lacks while the request server answers its faults, and
-     * returns the target's Ack once every page is in there.
+     * returns the target's Ack once every page is in there. A lost connection is made again, for up to the
+     * recovery timeout, and the pages the target then still lacks are sent; the links this opens it closes.
      */
-    Ack complete(MigrationTransport link, PageSender pusher, int round) throws MigrationFailure {
-        ControlMessage resumed = link.awaitControl(0, Checkpoint.NONE);
-        if (!resumed.hasPostcopyResumed()) {
-            throw MigrationFailure.failed("the target answered PostcopyStart with " + TargetLink.describe(resumed));
+    Ack complete(MigrationTransport first, PageSender firstPusher, int round, Reconnect reconnect) throws MigrationFailure {
+        MigrationTransport link = first;
+        PageSender pusher = firstPusher;
+        boolean resumed = false;
+        try {
+            while (true) {
+                try {
+                    if (!resumed) {
+                        ControlMessage answer = link.awaitControl(0, Checkpoint.NONE);
+                        if (!answer.hasPostcopyResumed()) {
+                            throw MigrationFailure.failed("the target answered PostcopyStart with "
+                                    + TargetLink.describe(answer));
+                        }
+                        stats.resumedOnTarget();
+                        resumed = true;
+                    }
+                    return pushAndAwaitAck(link, pusher, round);
+                } catch (MigrationFailure failure) {
+                    if (!failure.linkLost()) {
+                        throw failure;
+                    }
+                    // The first link and its sender are the caller's to close.
+                    if (link != first) {
+                        pusher.close();
+                        link.close();
+                    } else {
+                        link.close();
+                    }
+                    pusher = firstPusher;
+                    link = first;
+                    MigrationTransport again = recover(failure, reconnect);
+                    link = again;
+                    pusher = new PageSender(vm, again, new PageDigests(vm.layout()), false);
+                    // A target that could take the migration up again had resumed the guest.
+                    if (!resumed) {
+                        stats.resumedOnTarget();
+                        resumed = true;
+                    }
+                }
+            }
+        } finally {
+            if (link != first) {
+                pusher.close();
+                link.close();
+            }
         }
-        stats.resumedOnTarget();
+    }
+
+    private Ack pushAndAwaitAck(MigrationTransport link, PageSender pusher, int round) throws MigrationFailure {
         PageBits[] sent = new PageBits[slotPages.length];
         for (int s = 0; s < sent.length; s++) {
             sent[s] = new PageBits(slotPages[s]);
         }
         try (RequestServer requests = RequestServer.start(vm, link, sent, slotPages)) {
-            push(link, pusher, sent, round, requests);
+            push(pusher, sent, round, requests);
             link.sendControl(0, ControlMessage.newBuilder().setPostcopyEnd(PostcopyEnd.newBuilder()
                     .setRamTagsDigest(frozenDigest()).setPagesPushed(pusher.total().pages())).build());
             ControlMessage answer = link.awaitControl(0, requests::throwIfFailed);
@@ -90,8 +151,65 @@ final class PostcopySource {
         }
     }
 
+    /**
+     * Makes the connections again until the recovery timeout runs out, then learns from the target which pages it
+     * still lacks: those are the new debt. A target that refuses outright has given the guest up.
+     */
+    private MigrationTransport recover(MigrationFailure lost, Reconnect reconnect) throws MigrationFailure {
+        long deadline = clock.getAsLong() + recoveryTimeout.toNanos();
+        MigrationFailure last = lost;
+        while (clock.getAsLong() - deadline < 0) {
+            try {
+                MigrationTransport link = reconnect.open();
+                try {
+                    owed = missingOn(link);
+                    stats.recovered();
+                    return link;
+                } catch (MigrationFailure | RuntimeException e) {
+                    link.close();
+                    throw e;
+                }
+            } catch (MigrationFailure e) {
+                if (e.refusedByTarget()) {
+                    throw MigrationFailure.failed("the connection was lost after the switch to post-copy ("
+                            + lost.getMessage() + ") and the target would not take the migration up again: "
+                            + e.getMessage() + "; the guest is lost", e);
+                }
+                last = e;
+                LockSupport.parkNanos(RETRY_NANOS);
+            }
+        }
+        throw MigrationFailure.failed("the connection was lost after the switch to post-copy (" + lost.getMessage()
+                + ") and could not be made again within " + recoveryTimeout.toSeconds() + " s (last: "
+                + last.getMessage() + "); the guest is lost unless the target still waits", last);
+    }
+
+    /** Says every channel is back and reads the PageSets of the pages the target still lacks. */
+    private long[][] missingOn(MigrationTransport link) throws MigrationFailure {
+        link.sendControl(0, ControlMessage.newBuilder().setPostcopyRecovered(PostcopyRecovered.getDefaultInstance()).build());
+        long[][] missing = PageSets.empty(slotPages);
+        while (true) {
+            ControlMessage message = link.awaitControl(0, Checkpoint.NONE);
+            if (message.hasPageSet()) {
+                try {
+                    PageSets.add(missing, message.getPageSet(), slotPages);
+                } catch (IllegalArgumentException e) {
+                    throw MigrationFailure.badPeer("the target's missing pages: " + e.getMessage());
+                }
+            } else if (message.hasPostcopyResend()) {
+                if (message.getPostcopyResend().getPagesMissing() != PageSets.count(missing)) {
+                    throw MigrationFailure.badPeer("the target says it lacks " + message.getPostcopyResend()
+                            .getPagesMissing() + " pages, its page sets " + PageSets.count(missing));
+                }
+                return missing;
+            } else {
+                throw MigrationFailure.failed("the target answered PostcopyRecovered with " + TargetLink.describe(message));
+            }
+        }
+    }
+
     /** The pages still owed that no request has sent yet, in runs inside one batch group, over the data channels. */
-    private void push(MigrationTransport link, PageSender pusher, PageBits[] sent, int round, RequestServer requests)
+    private void push(PageSender pusher, PageBits[] sent, int round, RequestServer requests)
             throws MigrationFailure {
         int group = pusher.pagesPerBatch();
         for (int s = 0; s < owed.length; s++) {

@@ -64,7 +64,7 @@ final class RequestServer implements AutoCloseable {
         int group = sender.pagesPerBatch();
         if (slot >= slotPages.length || request.getPages() < 1 || first < 0
                 || first + request.getPages() > slotPages[slot] || first / group != (first + request.getPages() - 1) / group) {
-            throw MigrationFailure.failed("the target asked for " + request.getPages() + " pages from page " + first
+            throw MigrationFailure.badPeer("the target asked for " + request.getPages() + " pages from page " + first
                     + " of slot " + slot + ", which are not one batch group of the layout");
         }
         for (long page = first; page < first + request.getPages(); page++) {

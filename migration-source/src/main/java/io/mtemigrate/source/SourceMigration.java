@@ -80,7 +80,7 @@ public final class SourceMigration {
         try (MigrationTransport link = destination.open(hello, config, limits, deadline(start), checkpoint)) {
             openLink = link;
             try {
-                return migrate(link, start, checkpoint);
+                return migrate(link, start, checkpoint, hello);
             } catch (MigrationFailure failure) {
                 // Best effort: a target that hears why discards its copy at once instead of at its idle timeout.
                 if (!releaseSent && !postcopyStarted) {
@@ -101,7 +101,8 @@ public final class SourceMigration {
         return stats.report(vm, failure.status(), failure.message() + outcome);
     }
 
-    private MigrationReport migrate(MigrationTransport link, long start, Checkpoint checkpoint) throws MigrationFailure {
+    private MigrationReport migrate(MigrationTransport link, long start, Checkpoint checkpoint, Hello hello)
+            throws MigrationFailure {
         link.sendControl(0, ControlMessage.newBuilder().setVmLayout(WireForms.layout(vm.layout())).build());
         ControlMessage ready = link.awaitControl(deadline(start), checkpoint);
         if (!ready.hasReady()) {
@@ -126,7 +127,7 @@ public final class SourceMigration {
             lastRound.ended(link.bytesWritten());
             int round = 1;
             if (switchesNow(round, null)) {
-                return postcopy(link, sender, dirty, round);
+                return postcopy(link, sender, dirty, round, hello);
             }
             enter(Phase.ROUNDS, link, sender, round, 0);
             while (true) {
@@ -141,7 +142,7 @@ public final class SourceMigration {
                     break;
                 }
                 if (switchesNow(round, decision)) {
-                    return postcopy(link, sender, dirty, round);
+                    return postcopy(link, sender, dirty, round, hello);
                 }
                 if (decision instanceof ConvergencePolicy.GiveUp giveUp) {
                     throw MigrationFailure.failed(giveUp.reason());
@@ -248,7 +249,7 @@ public final class SourceMigration {
      * The switch to post-copy and all that follows: the guest is paused here for good and resumes on the target
      * before the pages dirtied since they were last sent are there.
      */
-    private MigrationReport postcopy(MigrationTransport link, PageSender sender, long[][] dirty, int round)
+    private MigrationReport postcopy(MigrationTransport link, PageSender sender, long[][] dirty, int round, Hello hello)
             throws MigrationFailure {
         enter(Phase.POSTCOPY_SWITCH, link, sender, round, vm.throttle());
         vm.pauseVcpus();
@@ -256,12 +257,15 @@ public final class SourceMigration {
         readDirtyLog(dirty, true);
         vm.logDirtyPages(false);
         vm.setThrottle(0);
-        PostcopySource postcopy = new PostcopySource(vm, stats, sender);
+        PostcopySource postcopy = new PostcopySource(vm, stats, sender, config.postcopy().recoveryTimeout(),
+                config.nanoClock());
         // From here a failure may leave the target running the guest: this copy must never run again.
         postcopyStarted = true;
         postcopy.switchOver(link, dirty, round - 1, vm.saveVcpus());
         enter(Phase.POSTCOPY, link, sender, round, 0);
-        Ack ack = postcopy.complete(link, sender, round);
+        Hello again = hello.toBuilder().setRecover(true).build();
+        Ack ack = postcopy.complete(link, sender, round,
+                () -> destination.open(again, config, limits, 0, Checkpoint.NONE));
         enter(Phase.VERIFY, link, sender, round, 0);
         long sourceDigest = postcopy.verify(ack);
         // Rounds after the first pass, as pre-copy counts them; none is a stop-and-copy here.

@@ -26,6 +26,14 @@ sealed interface Effect {
     record EndPostcopy(PostcopyLanding landing) implements Effect {
     }
 
+    /** Close every channel and forget them, keeping the migration for the source to reconnect to. */
+    record DropChannels() implements Effect {
+    }
+
+    /** Ask the source again, on the new post-copy channel, for every page a vCPU waits for. */
+    record RequestAgain(PostcopyLanding landing) implements Effect {
+    }
+
     /** Give the VM's memory back, once no channel can read into it again. */
     record Discard(MigratableVm vm) implements Effect {
     }

@@ -7,6 +7,7 @@ import io.mtemigrate.proto.Complete;
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.ErrorCode;
 import io.mtemigrate.proto.PageSet;
+import io.mtemigrate.proto.PostcopyResend;
 import io.mtemigrate.proto.PostcopyResumed;
 import io.mtemigrate.proto.PostcopyStart;
 import io.mtemigrate.proto.Ready;
@@ -27,6 +28,7 @@ import io.mtemigrate.incoming.ReceiverState.Ended;
 import io.mtemigrate.incoming.ReceiverState.Established;
 import io.mtemigrate.incoming.ReceiverState.Landing;
 import io.mtemigrate.incoming.ReceiverState.PostCopying;
+import io.mtemigrate.incoming.ReceiverState.PostcopyPaused;
 import io.mtemigrate.incoming.ReceiverState.Receiving;
 import io.mtemigrate.incoming.ReceiverState.Released;
 import io.mtemigrate.incoming.ReceiverState.Resumed;
@@ -71,7 +73,8 @@ final class Receiver {
     Step step(ReceiverState state, Input input) {
         if (input instanceof Input.Join join) {
             // A late or stray channel is refused on its own: the migration it asked to join goes on.
-            return state instanceof Established || state instanceof Receiving ? Step.to(state)
+            return state instanceof Established || state instanceof Receiving || state instanceof PostcopyPaused
+                    ? Step.to(state)
                     : Step.refuseJoin(state, new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "channel "
                     + join.channel() + " joined in state " + state.name()));
         }
@@ -88,10 +91,13 @@ final class Receiver {
                     }
                     yield Step.to(state);
                 }
-                case Input.Closed closed -> abort(state, "channel " + closed.channel() + " closed in state "
-                        + state.name(), null);
+                case Input.Closed closed -> state instanceof PostCopying copying
+                        ? pause(copying, closed.channel() < 0 ? "the source reconnected: its old connections were lost"
+                        : "channel " + closed.channel() + " closed")
+                        : state instanceof PostcopyPaused ? Step.to(state)
+                        : abort(state, "channel " + closed.channel() + " closed in state " + state.name(), null);
                 case Input.Failed failed -> abort(state, failed.reason(), failed.code());
-                case Input.Tick tick -> tick(state, tick.lastHeardNanos());
+                case Input.Tick tick -> tick(state, tick.channel(), tick.lastHeardNanos());
                 case Input.AllArrived ignored -> state instanceof PostCopying copying ? finishPostcopy(copying)
                         : Step.to(state);
                 case Input.Join ignored -> throw new IllegalStateException("handled above");
@@ -123,13 +129,10 @@ final class Receiver {
             case PAGE_SET -> pageSet(expect(state, Receiving.class, "PageSet"), message.getPageSet());
             case POSTCOPY_START -> postcopyStart(expect(state, Receiving.class, "PostcopyStart"),
                     message.getPostcopyStart());
-            case POSTCOPY_END -> {
-                PostCopying copying = expect(state, PostCopying.class, "PostcopyEnd");
-                if (copying.end() != null) {
-                    throw MigrationAbort.outOfOrder("a second PostcopyEnd", state);
-                }
-                yield finishPostcopy(copying.withEnd(message.getPostcopyEnd()));
-            }
+            // After a recovery the source sends its PostcopyEnd again: the later one counts.
+            case POSTCOPY_END -> finishPostcopy(expect(state, PostCopying.class, "PostcopyEnd")
+                    .withEnd(message.getPostcopyEnd()));
+            case POSTCOPY_RECOVERED -> recovered(expect(state, PostcopyPaused.class, "PostcopyRecovered"));
             case COMPLETE -> complete(expect(state, Receiving.class, "Complete"), message.getComplete());
             case RELEASE -> release(expect(state, Resumed.class, "Release"));
             // The source gave up, or revoked the running guest because its own full digest disagreed.
@@ -305,6 +308,28 @@ final class Receiver {
                 new Effect.Reply(ControlMessage.newBuilder().setPostcopyResumed(PostcopyResumed.getDefaultInstance()).build()));
     }
 
+    /**
+     * The connections are gone after the switch: neither side may drop its part of the guest, so the channels
+     * close and the migration waits for the source to come back (QEMU's postcopy-paused).
+     */
+    private Step pause(PostCopying state, String why) {
+        return Step.to(new PostcopyPaused(state, clock.getAsLong(), why), new Effect.DropChannels());
+    }
+
+    /** Every channel is back: tell the source what is still missing, and ask again for what vCPUs wait on. */
+    private static Step recovered(PostcopyPaused state) {
+        PostcopyLanding landing = state.copying().landing();
+        long[][] missing = landing.missing();
+        List<Effect> effects = new ArrayList<>();
+        for (ControlMessage set : PageSets.messages(missing)) {
+            effects.add(new Effect.Reply(set));
+        }
+        effects.add(new Effect.Reply(ControlMessage.newBuilder().setPostcopyResend(PostcopyResend.newBuilder()
+                .setPagesMissing(PageSets.count(missing))).build()));
+        effects.add(new Effect.RequestAgain(landing));
+        return new Step(state.copying(), effects, null);
+    }
+
     /** Hands the guest over once every owed page is in and matches the source's frozen memory. */
     private Step finishPostcopy(PostCopying state) {
         PostcopyLanding landing = state.landing();
@@ -330,11 +355,27 @@ final class Receiver {
                 new Effect.HandOver(arrived));
     }
 
-    private Step tick(ReceiverState state, long lastHeardNanos) {
+    private Step tick(ReceiverState state, int lastHeardChannel, long lastHeardNanos) {
         long now = clock.getAsLong();
         // Once Complete is in, silence is expected: data channels are done and the source is verifying its copy
         // (a source that dies closes its channels, which aborts). Only the release timeout bounds that wait.
-        if (state instanceof Established || state instanceof Receiving || state instanceof PostCopying) {
+        if (state instanceof PostcopyPaused paused) {
+            if (Timeouts.expired(config.recoveryTimeout(), paused.lostAtNanos(), now)) {
+                return abort(paused.copying(), "the source did not come back within "
+                        + config.recoveryTimeout().toSeconds() + " s after the connection was lost (" + paused.why()
+                        + ")", null);
+            }
+            return Step.to(state);
+        }
+        if (state instanceof PostCopying copying) {
+            // Channel 0 carries pushed pages until PostcopyEnd; the post-copy channel is quiet while no vCPU
+            // faults, and after PostcopyEnd silence is expected (a source that then loses the link reconnects).
+            return lastHeardChannel == 0 && copying.end() == null
+                    && Timeouts.expired(config.idleTimeout(), lastHeardNanos, now)
+                    ? pause(copying, "the source sent nothing for " + config.idleTimeout().toSeconds() + " s")
+                    : Step.to(state);
+        }
+        if (state instanceof Established || state instanceof Receiving) {
             if (Timeouts.expired(config.idleTimeout(), lastHeardNanos, now)) {
                 return abort(state, "the source sent nothing for " + config.idleTimeout().toSeconds() + " s",
                         ErrorCode.ERROR_CODE_TIMEOUT);
@@ -347,7 +388,8 @@ final class Receiver {
     }
 
     /** Discards the partial (or revocable) VM and ends the migration, telling the source when {@code code} is given. */
-    private static Step abort(ReceiverState state, String reason, ErrorCode code) {
+    private static Step abort(ReceiverState failed, String reason, ErrorCode code) {
+        ReceiverState state = failed instanceof PostcopyPaused paused ? paused.copying() : failed;
         List<Effect> effects = new ArrayList<>();
         if (state instanceof PostCopying copying) {
             // The guest runs on pages that will never all come: stop it before anything else.

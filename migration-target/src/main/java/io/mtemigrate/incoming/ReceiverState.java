@@ -91,6 +91,20 @@ sealed interface ReceiverState {
         }
     }
 
+    /**
+     * Post-copy with its connections lost: the guest runs on, vCPUs that touch a missing page wait, and the source
+     * may reconnect (Hello.recover) until the recovery timeout, when the guest is stopped and discarded.
+     *
+     * @param lostAtNanos when the connections were lost, by the receiver's clock
+     * @param why         what was lost, for the words of a timeout
+     */
+    record PostcopyPaused(PostCopying copying, long lostAtNanos, String why) implements ReceiverState {
+        @Override
+        public String name() {
+            return "POSTCOPY_PAUSED";
+        }
+    }
+
     /** The source released the guest: it is this host's now. */
     record Released() implements Ended {
         @Override

@@ -10,6 +10,7 @@ import io.mtemigrate.tagstream.FrameException;
 import io.mtemigrate.tagstream.frame.LandingReceiver;
 import io.mtemigrate.tagstream.frame.PageBatch;
 import io.mtemigrate.tagstream.handshake.VersionNegotiator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
@@ -33,6 +34,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
     private final VersionNegotiator versions = new VersionNegotiator();
     private TargetSession session;
     private int index = -1;
+    private Channel channel;
     private final ChannelPages pages = new ChannelPages();
     private final Watchdog watchdog;
     private ScheduledFuture<?> ticks;
@@ -56,7 +58,9 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             return;
         }
         if (session != null) {
-            session.tick(index, watchdog.lastHeardNanos());
+            if (session.isAttached(index, ctx.channel())) {
+                session.tick(index, watchdog.lastHeardNanos());
+            }
             return;
         }
         watchdog.beforeHello().ifPresent(refusal -> {
@@ -75,6 +79,9 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION,
                     "the first message must be Hello, not a page batch");
         }
+        if (!session.isAttached(index, channel)) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_CANCELLED, "the migration dropped this connection");
+        }
         return session.destinationOf(pages, batch);
     }
 
@@ -83,6 +90,10 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
         try {
             if (session == null) {
                 onHello(ctx, msg);
+            } else if (!session.isAttached(index, ctx.channel())) {
+                // A connection the migration dropped while it waits for its source to reconnect: what it still
+                // delivers is from before the loss and is sent again.
+                return;
             } else if (msg instanceof PageBatch batch) {
                 session.onPageBatch(pages, batch);
             } else if (msg instanceof ControlMessage control) {
@@ -126,7 +137,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
                     + " is not 1.." + MAX_CHANNELS);
         }
         int channelIndex = hello.getChannelIndex();
-        TargetSession joined = channelIndex == 0
+        TargetSession joined = channelIndex == 0 && !hello.getRecover()
                 ? server.newSession(hello.getSessionId(), hello.getChannelCount(), version, hello.getPostcopy())
                 : server.session(hello.getSessionId());
         if (joined == null) {
@@ -134,16 +145,19 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
                     + " names a migration this target does not know");
         }
         // Only a channel the session took belongs to it: a stray duplicate is refused alone, not the migration.
-        joined.attach(channelIndex, ctx.channel());
+        joined.attach(channelIndex, ctx.channel(), hello.getRecover());
         session = joined;
         index = channelIndex;
+        channel = ctx.channel();
         ctx.writeAndFlush(ControlMessage.newBuilder().setHelloAccept(HelloAccept.newBuilder()
                 .setProtocolVersion(version).setAgreed(offered.toBuilder().setMaxChannels(MAX_CHANNELS))
                 .setSessionId(hello.getSessionId()).setSoftware(Protocol.SOFTWARE)).build());
     }
 
     private void fail(ChannelHandlerContext ctx, ErrorCode code, String reason) {
-        if (session != null && index >= 0) {
+        if (session != null && !session.isAttached(index, ctx.channel())) {
+            ctx.close();
+        } else if (session != null && index >= 0) {
             session.abort(reason, code);
         } else {
             // Not a migration yet (a refused Hello, a busy target, garbage): a `--once` target must not end over
@@ -183,7 +197,7 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
         if (ticks != null) {
             ticks.cancel(false);
         }
-        if (session != null) {
+        if (session != null && session.isAttached(index, ctx.channel())) {
             session.channelClosed(index);
         }
     }

@@ -72,7 +72,19 @@ final class TargetSession {
         return state;
     }
 
-    synchronized void attach(int index, Channel channel) {
+    /**
+     * Joins a channel to the migration. A recovering channel 0 of a post-copy that has not noticed its loss yet
+     * (a silent cut) tells it: the old connections are dead.
+     */
+    synchronized void attach(int index, Channel channel, boolean recover) {
+        if (recover && index == 0 && state instanceof ReceiverState.PostCopying) {
+            advance(new Input.Closed(-1));
+        }
+        if (recover != state instanceof ReceiverState.PostcopyPaused) {
+            throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, recover
+                    ? "a recovering channel for a migration in state " + state.name()
+                    : "channel " + index + " joined a post-copy waiting for its source to reconnect");
+        }
         if (index < 0 || index >= channelCount || channels[index] != null) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_CHANNEL_MISMATCH, "channel " + index + " of "
                     + channelCount + " is out of range or already connected");
@@ -82,6 +94,11 @@ final class TargetSession {
             throw step.refusedJoin();
         }
         channels[index] = channel;
+    }
+
+    /** Whether {@code channel} is the one joined at {@code index}: a dropped connection's late events count for nothing. */
+    synchronized boolean isAttached(int index, Channel channel) {
+        return index >= 0 && index < channels.length && channels[index] == channel;
     }
 
     /** A control message on {@code channel} after its Hello. */
@@ -138,6 +155,15 @@ final class TargetSession {
                 }
                 case Effect.ServeFaults serve -> faultServer = FaultServer.start(serve.landing(), this::requestPage,
                         this::postcopyTick, reason -> abort(reason, ErrorCode.ERROR_CODE_VM_ERROR), config.nanoClock());
+                case Effect.DropChannels ignored -> {
+                    for (int i = 0; i < channels.length; i++) {
+                        if (channels[i] != null) {
+                            channels[i].close();
+                            channels[i] = null;
+                        }
+                    }
+                }
+                case Effect.RequestAgain again -> again.landing().faults().waiting().forEach(this::requestPage);
                 case Effect.EndPostcopy end -> {
                     FaultServer server = faultServer;
                     if (server != null) {
