@@ -96,6 +96,16 @@ class PostcopyMigrationTest {
         assertEquals(0, report.getRounds(), "no pre-copy round before a switch after the first pass");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = PageSize.class)
+    void shouldSwitchBeforeAnyPageIsSentAndSendEachPageOnce(PageSize pageSize) throws Exception {
+        MachineSpec spec = busyGuest(Workload.STREAM, pageSize).withFill(io.mtemigrate.vmsim.machine.Fill.ZERO);
+        MigrationReport report = migrateAndVerify(spec, postcopy(Postcopy.of(Postcopy.When.START)));
+        long pages = RAM / pageSize.bytes();
+        assertTrue(report.getPagesSent() <= pages, report.getPagesSent() + " pages sent for a guest of " + pages);
+        assertTrue(report.getPostcopy().getFaults() > 0, "the guest waited for pages it wrote before they came");
+    }
+
     @Test
     void shouldSwitchAfterTheGivenRounds() throws Exception {
         MigrationReport report = migrateAndVerify(busyGuest(Workload.RANDOM, PageSize.SIZE_4K),

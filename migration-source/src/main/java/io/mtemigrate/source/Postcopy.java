@@ -16,6 +16,12 @@ public record Postcopy(When when, int afterRounds, Duration recoveryTimeout) {
     public enum When {
         /** Never: stop-and-copy, or fail when the rounds do not converge. */
         OFF,
+        /**
+         * At once, before any page is sent (pure post-copy): every page crosses the link exactly once, so the total
+         * time is the link's for the guest's memory whatever the guest does, but every page the guest touches
+         * before the push gets to it is a fault.
+         */
+        START,
         /** Right after the first pass: no throttling, the fewest bytes on the wire, the longest post-copy phase. */
         FIRST_PASS,
         /** After {@code afterRounds} pre-copy rounds, when they did not converge by then. */

@@ -57,7 +57,8 @@ final class PostcopySource {
      * {@code owed} holds every page dirtied since it was last sent. Once this returns, or throws after PostcopyStart
      * may have left, the guest lives on both hosts.
      */
-    void switchOver(MigrationTransport link, long[][] owed, int rounds, List<VcpuSnapshot> states) throws MigrationFailure {
+    void switchOver(MigrationTransport link, long[][] owed, int rounds, boolean precopied, List<VcpuSnapshot> states)
+            throws MigrationFailure {
         this.owed = owed;
         for (VcpuSnapshot state : states) {
             link.sendControl(0, ControlMessage.newBuilder().setVcpuState(WireForms.vcpuState(state)).build());
@@ -69,7 +70,8 @@ final class PostcopySource {
         stats.switchedToPostcopy(pages);
         link.endDeadline();
         link.sendControl(0, ControlMessage.newBuilder().setPostcopyStart(PostcopyStart.newBuilder()
-                .setRounds(rounds).setPagesToCome(pages).setVcpuStateDigest(VmDigests.vcpus(states))).build());
+                .setRounds(rounds).setPagesToCome(pages).setVcpuStateDigest(VmDigests.vcpus(states))
+                .setPrecopied(precopied)).build());
         frozenDigest = CompletableFuture.supplyAsync(() -> VmDigests.ram(vm),
                 task -> Thread.ofPlatform().name("src-digest").daemon().start(task));
     }

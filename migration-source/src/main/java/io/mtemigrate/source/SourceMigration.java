@@ -17,6 +17,7 @@ import io.mtemigrate.tagstream.handshake.VersionNegotiator;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.digest.VmDigests;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.RamSlot;
 import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
 
 import java.net.InetSocketAddress;
@@ -110,6 +111,9 @@ public final class SourceMigration {
         }
         PageDigests digests = new PageDigests(vm.layout());
         try (PageSender sender = new PageSender(vm, link, digests, config.zstd())) {
+            if (config.postcopy().when() == Postcopy.When.START) {
+                return postcopy(link, sender, null, 0, hello);
+            }
             vm.logDirtyPages(true);
             enter(Phase.FIRST_PASS, link, sender, 0, 0);
             sender.sendAll(0, () -> {
@@ -238,7 +242,7 @@ public final class SourceMigration {
             return false;
         }
         return limits.postcopyRequested() || switch (plan.when()) {
-            case FIRST_PASS -> true;
+            case START, FIRST_PASS -> true;
             case AFTER_ROUNDS -> round > plan.afterRounds();
             case WHEN_STUCK -> decision instanceof ConvergencePolicy.GiveUp;
             case ON_REQUEST, OFF -> false;
@@ -254,14 +258,19 @@ public final class SourceMigration {
         enter(Phase.POSTCOPY_SWITCH, link, sender, round, vm.throttle());
         vm.pauseVcpus();
         stats.paused();
-        readDirtyLog(dirty, true);
-        vm.logDirtyPages(false);
-        vm.setThrottle(0);
+        boolean precopied = dirty != null;
+        if (precopied) {
+            readDirtyLog(dirty, true);
+            vm.logDirtyPages(false);
+            vm.setThrottle(0);
+        } else {
+            dirty = dataPages(sender);
+        }
         PostcopySource postcopy = new PostcopySource(vm, stats, sender, config.postcopy().recoveryTimeout(),
                 config.nanoClock());
         // From here a failure may leave the target running the guest: this copy must never run again.
         postcopyStarted = true;
-        postcopy.switchOver(link, dirty, round - 1, vm.saveVcpus());
+        postcopy.switchOver(link, dirty, Math.max(0, round - 1), precopied, vm.saveVcpus());
         enter(Phase.POSTCOPY, link, sender, round, 0);
         Hello again = hello.toBuilder().setRecover(true).build();
         Ack ack = postcopy.complete(link, sender, round,
@@ -269,7 +278,7 @@ public final class SourceMigration {
         enter(Phase.VERIFY, link, sender, round, 0);
         long sourceDigest = postcopy.verify(ack);
         // Rounds after the first pass, as pre-copy counts them; none is a stop-and-copy here.
-        stats.digests(sourceDigest, ack.getTargetDigest(), round - 1, sender.total(), link.bytesWritten());
+        stats.digests(sourceDigest, ack.getTargetDigest(), Math.max(0, round - 1), sender.total(), link.bytesWritten());
         link.commit();
         phase = Phase.DONE;
         return stats.report(vm, "completed", "");
@@ -322,6 +331,28 @@ public final class SourceMigration {
                 .addAllAcceptedVersions(versions.acceptedVersions()).setCapabilities(capabilities)
                 .setChannelCount(channels).setSessionId(ByteString.copyFrom(session))
                 .setSoftware(Protocol.SOFTWARE).setPostcopy(config.postcopy().armed()).build();
+    }
+
+    /**
+     * For a switch before any page was sent: every page that holds data (the holes of the memory file are zero in
+     * data and tags, and the target's fresh memory already is).
+     */
+    private long[][] dataPages(PageSender sender) {
+        long[][] pages = newBitmaps(sender);
+        int pageSize = vm.layout().pageSize().bytes();
+        for (int s = 0; s < pages.length; s++) {
+            RamSlot slot = vm.ramSlots().get(s);
+            long end = slot.size();
+            long at = slot.nextData(0);
+            while (at < end) {
+                long holeAt = slot.nextHole(at);
+                for (long page = at / pageSize; page < (holeAt + pageSize - 1) / pageSize; page++) {
+                    pages[s][(int) (page >>> 6)] |= 1L << page;
+                }
+                at = holeAt >= end ? end : slot.nextData(holeAt);
+            }
+        }
+        return pages;
     }
 
     private long[][] newBitmaps(PageSender sender) {

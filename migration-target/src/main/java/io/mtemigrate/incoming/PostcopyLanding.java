@@ -1,9 +1,14 @@
 package io.mtemigrate.incoming;
 
 import io.mtemigrate.migration.PageBits;
+import io.mtemigrate.migration.PageDigests;
 import io.mtemigrate.proto.ErrorCode;
+import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.vmm.ArrivingRam;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.RamSlot;
+
+import java.util.List;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -21,9 +26,12 @@ final class PostcopyLanding implements AutoCloseable {
     private final AtomicLong remaining;
     private final AtomicLong installed = new AtomicLong();
     private final FaultTracker faults;
+    /** Whether pages were sent before the switch; without, the pages not owed are holes on both sides. */
+    private final boolean precopied;
 
-    private PostcopyLanding(ArrivingRam ram, long[][] owed, long[] slotPages, long pages, int vcpus) {
+    private PostcopyLanding(ArrivingRam ram, long[][] owed, long[] slotPages, long pages, int vcpus, boolean precopied) {
         this.ram = ram;
+        this.precopied = precopied;
         this.owed = owed;
         this.claimed = new PageBits[owed.length];
         this.present = new PageBits[owed.length];
@@ -36,7 +44,7 @@ final class PostcopyLanding implements AutoCloseable {
     }
 
     /** Makes the owed pages of the (stopped) VM missing. */
-    static PostcopyLanding open(MigratableVm vm, long[][] owed, long[] slotPages, long pages) {
+    static PostcopyLanding open(MigratableVm vm, long[][] owed, long[] slotPages, long pages, boolean precopied) {
         ArrivingRam ram = vm.openArrivingRam().orElseThrow(() -> new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR,
                 "this target's VMs cannot run before their memory arrives"));
         try {
@@ -47,7 +55,30 @@ final class PostcopyLanding implements AutoCloseable {
             ram.close();
             throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "cannot register the missing pages: " + e.getMessage(), e);
         }
-        return new PostcopyLanding(ram, owed, slotPages, pages, vm.layout().vcpus());
+        return new PostcopyLanding(ram, owed, slotPages, pages, vm.layout().vcpus(), precopied);
+    }
+
+    boolean precopied() {
+        return precopied;
+    }
+
+    /**
+     * After a pure post-copy: the pages the source never owed are zero in data and tags on both sides; the source's
+     * digest of its memory counts them, so this side's must too. Once, after the guest's pages are all in.
+     */
+    void countHolesIn(PageDigests digests, MigratableVm vm) {
+        int pageSize = vm.layout().pageSize().bytes();
+        boolean mte = vm.layout().mte();
+        List<RamSlot> slots = vm.ramSlots();
+        for (int s = 0; s < owed.length; s++) {
+            int id = slots.get(s).id();
+            long pages = slots.get(s).size() / pageSize;
+            for (long page = 0; page < pages; page++) {
+                if (!owed(s, page)) {
+                    digests.update(s, page, RamDigest.zeroPageHash(id, page, pageSize, mte));
+                }
+            }
+        }
     }
 
     ArrivingRam ram() {

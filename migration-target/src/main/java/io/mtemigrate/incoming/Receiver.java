@@ -272,7 +272,7 @@ final class Receiver {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "PostcopyStart arrived before vCPU "
                     + missing + "'s state");
         }
-        if (state.rounds().everywhere() < start.getRounds()) {
+        if (start.getPrecopied() && state.rounds().everywhere() < start.getRounds()) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "PostcopyStart after round "
                     + start.getRounds() + ", but not every channel has ended it");
         }
@@ -302,7 +302,7 @@ final class Receiver {
         if (!sourceConnected.getAsBoolean()) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_CANCELLED, "the source went away before the guest resumed");
         }
-        PostcopyLanding landing = PostcopyLanding.open(vm, toCome, slotPages, pages);
+        PostcopyLanding landing = PostcopyLanding.open(vm, toCome, slotPages, pages, start.getPrecopied());
         PostCopying next = new PostCopying(state.restore(), state.rounds(), landing, vcpuDigest, null, clock.getAsLong());
         return Step.to(next, new Effect.Resume(vm), new Effect.ServeFaults(landing),
                 new Effect.Reply(ControlMessage.newBuilder().setPostcopyResumed(PostcopyResumed.getDefaultInstance()).build()));
@@ -337,6 +337,9 @@ final class Receiver {
             return Step.to(state);
         }
         Restore restore = state.restore();
+        if (!landing.precopied()) {
+            landing.countHolesIn(restore.digests(), restore.vm());
+        }
         long digest = restore.digests().digest();
         if (digest != state.end().getRamTagsDigest()) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_DIGEST_MISMATCH, "after post-copy the RAM+tags digest "
