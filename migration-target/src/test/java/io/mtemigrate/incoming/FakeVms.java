@@ -2,9 +2,11 @@ package io.mtemigrate.incoming;
 
 import io.mtemigrate.vmsim.MteTagCopier;
 import io.mtemigrate.vmsim.machine.MachineLayout;
+import io.mtemigrate.vmsim.vmm.ArrivingRam;
 import io.mtemigrate.vmsim.vmm.GuestKind;
 import io.mtemigrate.vmsim.vmm.GuestProgress;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
+import io.mtemigrate.vmsim.vmm.MissingPage;
 import io.mtemigrate.vmsim.vmm.RamSlot;
 import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
 import io.mtemigrate.vmsim.vmm.VmFactory;
@@ -51,8 +53,17 @@ final class FakeVms implements VmFactory {
         boolean started;
         boolean closed;
 
+        /** Post-copy RAM that records what it is told; made on the first open. */
+        FakeArrivingRam arriving;
+
         FakeVm(MachineLayout layout) {
             this.layout = layout;
+        }
+
+        @Override
+        public Optional<ArrivingRam> openArrivingRam() {
+            arriving = new FakeArrivingRam();
+            return Optional.of(arriving);
         }
 
         @Override
@@ -138,6 +149,42 @@ final class FakeVms implements VmFactory {
         @Override
         public int throttle() {
             return 0;
+        }
+    }
+
+    /** Records the pages expected and whether it was closed; installs succeed, faults never come. */
+    static final class FakeArrivingRam implements ArrivingRam {
+        final List<long[]> expected = new ArrayList<>();
+        boolean closed;
+
+        @Override
+        public void expect(int slotIndex, long[] pages) {
+            expected.add(pages.clone());
+        }
+
+        @Override
+        public Optional<MissingPage> awaitFault(Duration timeout) {
+            return Optional.empty();
+        }
+
+        @Override
+        public int install(int slotIndex, long firstPage, int count, java.nio.ByteBuffer data, java.nio.ByteBuffer tags) {
+            return count;
+        }
+
+        @Override
+        public int installZeros(int slotIndex, long firstPage, int count, java.nio.ByteBuffer tags) {
+            return count;
+        }
+
+        @Override
+        public long missingPages() {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
         }
     }
 }

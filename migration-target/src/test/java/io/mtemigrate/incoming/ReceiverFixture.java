@@ -32,9 +32,14 @@ final class ReceiverFixture {
     }
 
     ReceiverFixture(TargetConfig base) {
+        this(base, false);
+    }
+
+    /** @param postcopy whether the migration's Hello armed post-copy */
+    ReceiverFixture(TargetConfig base, boolean postcopy) {
         TargetConfig config = base.withVms(vms).withIdleTimeout(IDLE).withReleaseTimeout(RELEASE)
                 .withNanoClock(() -> nowNanos);
-        receiver = new Receiver(config, TargetListener.CLOSE_ON_ARRIVAL, 2, 2, () -> sourceConnected, false);
+        receiver = new Receiver(config, TargetListener.CLOSE_ON_ARRIVAL, 2, 2, () -> sourceConnected, postcopy);
     }
 
     void advance(Duration by) {
