@@ -9,6 +9,7 @@ import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.PostcopyEnd;
 import io.mtemigrate.proto.PostcopyRecovered;
 import io.mtemigrate.proto.PostcopyStart;
+import io.mtemigrate.tagstream.frame.BatchCounters;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.digest.VmDigests;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
@@ -38,6 +39,10 @@ final class PostcopySource {
     private final long[] slotPages;
     /** The pages the target lacks: set at the switch, replaced by the target's own account after a recovery. */
     private long[][] owed;
+    /** What went out after the switch besides the first pusher's: answers to requests, pushes after a recovery. */
+    private final BatchCounters alsoSent = new BatchCounters();
+    /** Bytes written on the links a recovery opened. */
+    private long alsoWritten;
     /** The full digest of the frozen memory, taken on a thread of its own while the pages go out. */
     private CompletableFuture<Long> frozenDigest;
 
@@ -110,8 +115,10 @@ final class PostcopySource {
                     }
                     // The first link and its sender are the caller's to close.
                     if (link != first) {
+                        alsoSent.add(pusher.total());
                         pusher.close();
                         link.close();
+                        alsoWritten += link.bytesWritten();
                     } else {
                         link.close();
                     }
@@ -129,8 +136,10 @@ final class PostcopySource {
             }
         } finally {
             if (link != first) {
+                alsoSent.add(pusher.total());
                 pusher.close();
                 link.close();
+                alsoWritten += link.bytesWritten();
             }
         }
     }
@@ -140,7 +149,8 @@ final class PostcopySource {
         for (int s = 0; s < sent.length; s++) {
             sent[s] = new PageBits(slotPages[s]);
         }
-        try (RequestServer requests = RequestServer.start(vm, link, sent, slotPages)) {
+        RequestServer requests = RequestServer.start(vm, link, sent, slotPages);
+        try {
             push(pusher, sent, round, requests);
             link.sendControl(0, ControlMessage.newBuilder().setPostcopyEnd(PostcopyEnd.newBuilder()
                     .setRamTagsDigest(frozenDigest()).setPagesPushed(pusher.total().pages())).build());
@@ -150,7 +160,20 @@ final class PostcopySource {
             }
             stats.postcopyFaults(answer.getAck().getPostcopyFaults(), requests.served());
             return answer.getAck();
+        } finally {
+            requests.close();
+            alsoSent.add(requests.total());
         }
+    }
+
+    /** Bytes on the wire: {@code first}'s and those of the links recoveries opened. */
+    long bytesWritten(MigrationTransport first) {
+        return first.bytesWritten() + alsoWritten;
+    }
+
+    /** Everything sent: {@code first}'s pages (the pre-copy and the first push) and what went out besides. */
+    BatchCounters sent(BatchCounters first) {
+        return new BatchCounters().add(first).add(alsoSent);
     }
 
     /**

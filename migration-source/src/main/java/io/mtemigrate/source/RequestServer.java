@@ -2,6 +2,7 @@ package io.mtemigrate.source;
 
 import io.mtemigrate.migration.PageBits;
 import io.mtemigrate.proto.PageRequest;
+import io.mtemigrate.tagstream.frame.BatchCounters;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -79,8 +80,9 @@ final class RequestServer implements AutoCloseable {
         return served.get();
     }
 
-    long pagesSent() {
-        return sender.total().pages();
+    /** What the answers carried; read after close. */
+    BatchCounters total() {
+        return sender.total();
     }
 
     void throwIfFailed() throws MigrationFailure {

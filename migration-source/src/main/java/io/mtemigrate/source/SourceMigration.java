@@ -278,7 +278,8 @@ public final class SourceMigration {
         enter(Phase.VERIFY, link, sender, round, 0);
         long sourceDigest = postcopy.verify(ack);
         // Rounds after the first pass, as pre-copy counts them; none is a stop-and-copy here.
-        stats.digests(sourceDigest, ack.getTargetDigest(), Math.max(0, round - 1), sender.total(), link.bytesWritten());
+        stats.digests(sourceDigest, ack.getTargetDigest(), Math.max(0, round - 1), postcopy.sent(sender.total()),
+                postcopy.bytesWritten(link));
         link.commit();
         phase = Phase.DONE;
         return stats.report(vm, "completed", "");

@@ -359,6 +359,10 @@ final class Receiver {
     }
 
     private Step tick(ReceiverState state, int lastHeardChannel, long lastHeardNanos) {
+        if (postcopy && lastHeardChannel == channelCount) {
+            // The post-copy channel carries pages only when a vCPU asks: its silence says nothing.
+            return Step.to(state);
+        }
         long now = clock.getAsLong();
         // Once Complete is in, silence is expected: data channels are done and the source is verifying its copy
         // (a source that dies closes its channels, which aborts). Only the release timeout bounds that wait.

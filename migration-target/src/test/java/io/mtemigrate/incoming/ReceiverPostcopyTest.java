@@ -78,6 +78,15 @@ class ReceiverPostcopyTest {
     }
 
     @Test
+    void shouldNotTakeTheSilenceOfThePostcopyChannelForALostSource() {
+        ReceiverState receiving = receivingWithRoundZero();
+        fixture.advance(ReceiverFixture.IDLE.multipliedBy(3));
+        assertInstanceOf(ReceiverState.Receiving.class, fixture.step(receiving, new Input.Tick(2, 0)).next());
+        assertInstanceOf(ReceiverState.Aborted.class, fixture.step(receiving, new Input.Tick(1, 0)).next(),
+                "a data channel's silence still counts");
+    }
+
+    @Test
     void shouldKeepTheGuestAndWaitForTheSourceWhenAChannelCloses() {
         Step lost = fixture.step(switchOver().next(), new Input.Closed(1));
         assertInstanceOf(ReceiverState.PostcopyPaused.class, lost.next());
