@@ -43,6 +43,8 @@ final class TargetLink implements MigrationTransport {
     private static final int FLUSH_BYTES = Protocol.BATCH_BYTES;
     private static final long MAX_FLUSH_DELAY_NANOS = 20_000_000;
     private final EventLoopGroup group;
+    /** The post-copy channel's own thread: its pages must not wait while a data channel's loop writes megabytes. */
+    private final EventLoopGroup urgentGroup;
     /** Batch frames are taken on the migration thread and come back when the event loop has written them. */
     private final RecyclingAllocator frames;
     private final Channel[] channels;
@@ -81,6 +83,8 @@ final class TargetLink implements MigrationTransport {
         // Named, so that a profile can tell the source's socket threads from the target's in one process.
         this.group = new MultiThreadIoEventLoopGroup(Math.min(channelCount, 2), new DefaultThreadFactory("src-io"),
                 NioIoHandler.newFactory());
+        this.urgentGroup = postcopy ? new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("src-pc"),
+                NioIoHandler.newFactory()) : null;
         this.frames = SocketBuffers.frames(maxInFlightBytes);
         this.channels = new Channel[channelCount];
         this.unflushed = new int[channelCount];
@@ -126,7 +130,7 @@ final class TargetLink implements MigrationTransport {
 
     private void open(int index, InetSocketAddress target, MutualTls tls, Checkpoint checkpoint) throws MigrationFailure {
         ChannelFuture connect = new Bootstrap()
-                .group(group)
+                .group(index == dataChannels ? urgentGroup : group)
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
@@ -413,6 +417,9 @@ final class TargetLink implements MigrationTransport {
         }
         try {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            if (urgentGroup != null) {
+                urgentGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            }
         } finally {
             frames.close();
         }

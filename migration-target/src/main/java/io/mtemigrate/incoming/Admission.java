@@ -12,7 +12,8 @@ final class Admission {
     private Admission() {
     }
 
-    static MigratableVm build(VmLayout wire, TargetConfig config) {
+    /** @param postcopy the migration may switch to post-copy: the VM gets no memory committed ahead */
+    static MigratableVm build(VmLayout wire, TargetConfig config, boolean postcopy) {
         MachineLayout layout;
         try {
             layout = WireForms.layout(wire);
@@ -31,7 +32,7 @@ final class Admission {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_MTE_UNAVAILABLE, "the VM uses MTE and this host has none");
         }
         try {
-            return config.vms().create(layout);
+            return postcopy ? config.vms().createForPostcopy(layout) : config.vms().create(layout);
         } catch (IllegalArgumentException e) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_VM_ERROR, "cannot build the VM: " + e.getMessage(), e);
         } catch (InsufficientMemory e) {

@@ -149,7 +149,7 @@ final class Receiver {
     }
 
     private Step layout(Established ignored, ControlMessage message) {
-        MigratableVm vm = Admission.build(message.getVmLayout(), config);
+        MigratableVm vm = Admission.build(message.getVmLayout(), config, postcopy);
         Receiving next = new Receiving(Restore.of(vm), Rounds.none(channelCount),
                 VcpuStates.none(vm.layout().vcpus()));
         return Step.to(next, new Effect.Reply(ControlMessage.newBuilder()

@@ -178,11 +178,6 @@ final class FakeVms implements VmFactory {
         }
 
         @Override
-        public long missingPages() {
-            return 0;
-        }
-
-        @Override
         public void close() {
             closed = true;
         }

@@ -307,13 +307,25 @@ public final class HostMemory implements AutoCloseable {
         if (!pageSize.isAligned(pageOffset) || pages < 0 || pageOffset + (pages << pageSize.shift()) > size) {
             throw new IndexOutOfBoundsException(pages + " pages at " + pageOffset + " of " + size + " bytes");
         }
-        long length = pages << pageSize.shift();
-        dataFile.punchHole(pageOffset, length);
-        if (tagFile != null) {
-            tagFile.punchHole(pageOffset >>> KvmConstants.MTE_GRANULE_SHIFT, length >>> KvmConstants.MTE_GRANULE_SHIFT);
-            long first = pageOffset >>> pageSize.shift();
-            for (long page = first; page < first + pages; page++) {
-                WORD.getAndBitwiseAnd(taggedPages, (int) (page >>> 6), ~(1L << page));
+        dataFile.punchHole(pageOffset, pages << pageSize.shift());
+        if (tagFile == null) {
+            return;
+        }
+        // Only tagged pages hold tags, and a page's tags are a fraction of a host page: zero them in place rather
+        // than punch the tag file, which would cost a system call per page.
+        long first = pageOffset >>> pageSize.shift();
+        long end = first + pages;
+        for (long page = first; page < end; page = (page | 63) + 1) {
+            int word = (int) (page >>> 6);
+            long last = Math.min(end, (page | 63) + 1);
+            long mask = (last - page == 64 ? -1L : (1L << (last - page)) - 1) << page;
+            long tagged = (long) WORD.getAcquire(taggedPages, word) & mask;
+            if (tagged == 0) {
+                continue;
+            }
+            tagged &= (long) WORD.getAndBitwiseAnd(taggedPages, word, ~mask);
+            for (; tagged != 0; tagged &= tagged - 1) {
+                clearPageTags(((long) word << 6 | Long.numberOfTrailingZeros(tagged)) << pageSize.shift());
             }
         }
     }

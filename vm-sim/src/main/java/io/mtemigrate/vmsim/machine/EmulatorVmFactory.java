@@ -91,6 +91,16 @@ public final class EmulatorVmFactory implements VmFactory {
         }
     }
 
+    /** Fresh memory, all holes: a post-copy's pages are installed into holes, and discarding committed ones costs. */
+    @Override
+    public MigratableVm createForPostcopy(MachineLayout layout) {
+        try {
+            return SimulatedMachine.create(new EmulatedKvm(hostMte), layout, this::freshMemoryFor);
+        } catch (KvmException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
     /**
      * The preallocated memory the first time it fits (same page size, large enough), fresh memory otherwise, if the
      * host can commit all of it. Preallocated memory serves one VM; a failed migration gives it back to the host.
@@ -101,6 +111,10 @@ public final class EmulatorVmFactory implements VmFactory {
                 && preallocated.compareAndSet(memory, null)) {
             return memory;
         }
+        return freshMemoryFor(slot, pageSize);
+    }
+
+    private HostMemory freshMemoryFor(MachineLayout.Slot slot, PageSize pageSize) {
         // Tags counted whether or not the VM uses MTE: the memory can hold them, and the check is an upper bound.
         HostCapacity.of(memoryDirectory).require(HostCapacity.backingBytes(slot.size(), true),
                 "a VM with " + HostCapacity.size(slot.size()) + " of RAM and its MTE tags");

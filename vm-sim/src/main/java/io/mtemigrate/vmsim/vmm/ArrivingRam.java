@@ -14,7 +14,9 @@ import java.util.Optional;
 public interface ArrivingRam extends AutoCloseable {
     /**
      * Drops this VM's copy of the pages set in {@code pages} (bit {@code p} of word {@code p / 64}) and makes them
-     * missing. Only while the vCPUs are stopped: before {@link MigratableVm#start} or while paused.
+     * missing. Only while the vCPUs are stopped: before {@link MigratableVm#start} or while paused. Pages of the
+     * slot that were never written here may become missing too: a fault on a page not expected is one the VMM
+     * answers with a zero page (zero tags) of its own.
      */
     void expect(int slotIndex, long[] pages);
 
@@ -33,9 +35,6 @@ public interface ArrivingRam extends AutoCloseable {
 
     /** Like {@link #install}, for pages whose data is zero: their tags may not be. */
     int installZeros(int slotIndex, long firstPage, int count, ByteBuffer tags);
-
-    /** Pages expected and not installed yet. */
-    long missingPages();
 
     /**
      * Stops waiting for pages: what is still missing becomes zero memory and waiting vCPUs wake to it, so close only

@@ -29,6 +29,14 @@ public interface VmFactory {
     MigratableVm create(MachineLayout layout);
 
     /**
+     * Like {@link #create}, for a migration that may switch to post-copy: its pages are installed into holes, so
+     * memory committed ahead would only have to be given back (in the downtime) before the guest could run.
+     */
+    default MigratableVm createForPostcopy(MachineLayout layout) {
+        return create(layout);
+    }
+
+    /**
      * When {@code failure} is the host failing to back guest memory (SIGBUS or EFAULT on a full memory file), what
      * to tell the user; otherwise empty.
      */
