@@ -101,7 +101,7 @@ final class HostService extends HostGrpc.HostImplBase {
     public void setMigrationLimits(SetMigrationLimitsRequest request, StreamObserver<MigrationInfo> observer) {
         answer(observer, () -> vms.migration(request.getMigrationId()).setLimits(
                 request.hasDowntimeMs() ? request.getDowntimeMs() : null,
-                request.hasMaxBandwidth() ? request.getMaxBandwidth() : null));
+                request.hasMaxBandwidth() ? request.getMaxBandwidth() : null, request.getStartPostcopy()));
     }
 
     @Override

@@ -146,6 +146,7 @@ final class OutgoingMigration {
         MigrationInfo.Builder info = MigrationInfo.newBuilder().setMigrationId(id).setVmId(vmId).setTarget(target)
                 .setSourceHost(hostName).setState(MigrationState.MIGRATION_STATE_RUNNING)
                 .setDowntimeLimitMs(limits.downtimeLimit().toMillis()).setMaxBandwidth(limits.maxBandwidth())
+                .setPostcopy(PostcopyPlans.format(config.postcopy())).setPostcopyRequested(limits.postcopyRequested())
                 .setConvergence(explain());
         if (latest != null) {
             info.setProgress(latest);
@@ -159,17 +160,30 @@ final class OutgoingMigration {
                 config.autoConverge());
     }
 
-    /** @throws ApiException when it has ended, or for a limit no migration can have */
-    synchronized MigrationInfo setLimits(Long downtimeMs, Long maxBandwidth) {
-        requireRunning("change the limits of");
+    /**
+     * @throws ApiException when it has ended, for a limit no migration can have, or for a switch to post-copy the
+     *                      migration was not armed for; then nothing changes
+     */
+    synchronized MigrationInfo setLimits(Long downtimeMs, Long maxBandwidth, boolean startPostcopy) {
+        requireRunning(startPostcopy ? "switch to post-copy" : "change the limits of");
         if (downtimeMs != null && downtimeMs <= 0) {
             throw ApiException.invalid("downtime_ms must be positive, not " + downtimeMs);
+        }
+        if (startPostcopy && !config.postcopy().armed()) {
+            // Unarmed, the target was never asked whether it can run a guest before its memory arrives, and no
+            // post-copy channel was opened: the switch cannot be added afterwards.
+            throw ApiException.precondition("migration " + id + " was not started with post-copy armed: nothing to"
+                    + " switch. Start the migration with postcopy on-request (vm migrate --postcopy=on-request) to"
+                    + " switch it when you choose");
         }
         if (downtimeMs != null) {
             run.limits().setDowntimeLimit(Duration.ofMillis(downtimeMs));
         }
         if (maxBandwidth != null) {
             run.limits().setMaxBandwidth(maxBandwidth);
+        }
+        if (startPostcopy) {
+            run.limits().startPostcopy();
         }
         return info();
     }

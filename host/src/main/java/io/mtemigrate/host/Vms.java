@@ -122,6 +122,10 @@ final class Vms implements TargetListener {
         }
         HostedVm vm = vm(request.getVmId());
         MigrationConfig migrationConfig = MigrationOptionsParser.config(request.getOptions());
+        if (migrationConfig.postcopy().armed() && vm.spec().getBackend().equals("kvm")) {
+            throw ApiException.invalid("postcopy: vm " + vm.id() + " runs on the kvm backend, whose targets cannot"
+                    + " run a guest before its memory arrives; migrate it with pre-copy");
+        }
         String id = "mig-" + config.name() + "-" + migrationIds.incrementAndGet();
         OutgoingMigration migration = new OutgoingMigration(id, vm, request.getTarget(),
                 destinations.to(request.getTarget()), migrationConfig, config.name());
