@@ -1,5 +1,7 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.host.PostcopyPlans;
+import io.mtemigrate.source.Postcopy;
 import io.mtemigrate.vmsim.PageSize;
 import io.mtemigrate.vmsim.guest.Workload;
 import io.mtemigrate.vmsim.machine.Fill;
@@ -45,6 +47,18 @@ final class Converters {
         public Duration convert(String value) {
             try {
                 return Units.duration(value);
+            } catch (IllegalArgumentException e) {
+                throw bad(e);
+            }
+        }
+    }
+
+    /** The moment of {@code --postcopy=WHEN}, in the control API's syntax. */
+    static final class PostcopyWhen implements ITypeConverter<Postcopy> {
+        @Override
+        public Postcopy convert(String value) {
+            try {
+                return PostcopyPlans.parse(value);
             } catch (IllegalArgumentException e) {
                 throw bad(e);
             }

@@ -42,6 +42,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // Before the plan, which refuses a KVM backend this host cannot run: the usage error comes first.
+        migration.requirePostcopyPossible(spec.commandLine(), vm.backend);
         GuestPlan guest = vm.plan(spec.commandLine(), "demo waits for it to finish on the target");
         MigrationConfig config = migration.config(spec.commandLine());
         output.requireWritable(spec.commandLine());
@@ -54,7 +56,8 @@ final class DemoCommand implements Callable<Integer> {
         boolean prealloc = !noPrealloc && guest.backend() == Backend.EMU;
         VmFactory vms = guest.backend().targetFactory(memoryDir, prealloc ? guest.ramBytes() : 0, guest.pageSize());
         long preallocMillis = vms instanceof EmulatorVmFactory emulator ? emulator.preallocMillis() : 0;
-        TargetConfig targetConfig = TargetConfig.loopback().withVms(vms);
+        TargetConfig targetConfig = TargetConfig.loopback().withVms(vms)
+                .withRecoveryTimeout(config.postcopy().recoveryTimeout());
         try (TargetServer target = TargetServer.start(targetConfig, arrivals);
              MigratableVm source = guest.boot(memoryDir)) {
             if (prealloc) {

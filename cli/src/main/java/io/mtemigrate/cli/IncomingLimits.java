@@ -30,6 +30,12 @@ final class IncomingLimits {
                     + " resumes its own copy. 0 waits for ever (default: ${DEFAULT-VALUE})."})
     Duration releaseTimeout;
 
+    @Option(names = "--recovery-timeout", paramLabel = "DURATION", defaultValue = "5m", converter = Converters.Time.class,
+            description = {"After a switch to post-copy, how long a guest whose source went away waits here (its"
+                    + " vCPUs blocked on pages still there) for the source to come back; then it is stopped and"
+                    + " discarded, and the guest is lost (default: ${DEFAULT-VALUE})."})
+    Duration recoveryTimeout;
+
     /** Refuses limits no receiver can work with; call before anything starts. */
     void check(CommandLine commandLine) {
         if (maxMigrations < 1) {
@@ -38,10 +44,14 @@ final class IncomingLimits {
         if (handshakeTimeout.isZero()) {
             throw new CommandLine.ParameterException(commandLine, "--handshake-timeout must be positive");
         }
+        if (recoveryTimeout.isZero()) {
+            throw new CommandLine.ParameterException(commandLine, "--recovery-timeout must be positive");
+        }
     }
 
     TargetConfig applyTo(TargetConfig config) {
         return config.withMaxRam(maxRam).withMaxMigrations(maxMigrations).withIdleTimeout(idleTimeout)
-                .withHandshakeTimeout(handshakeTimeout).withReleaseTimeout(releaseTimeout);
+                .withHandshakeTimeout(handshakeTimeout).withReleaseTimeout(releaseTimeout)
+                .withRecoveryTimeout(recoveryTimeout);
     }
 }

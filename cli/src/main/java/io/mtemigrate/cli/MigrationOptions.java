@@ -1,12 +1,14 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.host.PostcopyPlans;
 import io.mtemigrate.source.MigrationConfig;
+import io.mtemigrate.source.Postcopy;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
 
-/** How to migrate (demo, source, record). */
+/** How to migrate (demo, source, record, vm migrate). */
 final class MigrationOptions {
     @Option(names = "--channels", paramLabel = "N", defaultValue = "2", description = "Parallel TCP connections, 1..16 (default: ${DEFAULT-VALUE}).")
     int channels;
@@ -42,6 +44,24 @@ final class MigrationOptions {
                     + " ahead of the network, and so the source's memory (default: ${DEFAULT-VALUE}).")
     long maxInFlight;
 
+    @Option(names = "--postcopy", paramLabel = "WHEN", arity = "0..1", fallbackValue = "first-pass",
+            converter = Converters.PostcopyWhen.class,
+            description = {"Switch to post-copy at WHEN: the guest then resumes on the target before all of its"
+                    + " memory is there, and each page it first touches there waits a network round trip for it."
+                    + " For guests that dirty memory faster than the link carries it (no throttling, one short"
+                    + " pause); the risk: after the switch the guest's memory is split between the hosts, so losing"
+                    + " the source, or the link for longer than --postcopy-recovery-timeout, loses the guest.",
+                    "WHEN: first-pass (the default of a bare --postcopy), rounds:N (after N pre-copy rounds),"
+                            + " when-stuck (when pre-copy gives up), on-request (when 'vm set --start-postcopy'"
+                            + " asks; 'vm migrate' only). Emulator guests only; a recording cannot switch."})
+    Postcopy postcopy;
+
+    @Option(names = "--postcopy-recovery-timeout", paramLabel = "DURATION", defaultValue = "5m",
+            converter = Converters.Time.class,
+            description = "With --postcopy: after the switch, how long either side waits for lost connections to"
+                    + " come back before it gives the guest up (default: ${DEFAULT-VALUE}).")
+    Duration postcopyRecoveryTimeout;
+
     MigrationConfig config(CommandLine commandLine) {
         if (channels < 1 || channels > 16) {
             throw new CommandLine.ParameterException(commandLine, "--channels must be 1..16, not " + channels);
@@ -60,6 +80,52 @@ final class MigrationOptions {
         }
         return MigrationConfig.defaults().withChannels(channels).withDowntimeLimit(Duration.ofMillis(downtimeMs))
                 .withMaxBandwidth(maxBandwidth).withZstd(compress.equals("zstd")).withAutoConverge(!noAutoConverge)
-                .withMaxRounds(maxRounds).withTimeout(timeout).withStallTimeout(stallTimeout).withMaxInFlight(maxInFlight);
+                .withMaxRounds(maxRounds).withTimeout(timeout).withStallTimeout(stallTimeout).withMaxInFlight(maxInFlight)
+                .withPostcopy(postcopy(commandLine));
+    }
+
+    private Postcopy postcopy(CommandLine commandLine) {
+        if (postcopy == null) {
+            if (commandLine.getParseResult().hasMatchedOption("--postcopy-recovery-timeout")) {
+                throw new CommandLine.ParameterException(commandLine, "--postcopy-recovery-timeout applies only"
+                        + " with --postcopy[=WHEN]");
+            }
+            return Postcopy.off();
+        }
+        if (postcopyRecoveryTimeout.isZero()) {
+            throw new CommandLine.ParameterException(commandLine, "--postcopy-recovery-timeout must be positive");
+        }
+        try {
+            PostcopyPlans.requireReachable(postcopy, maxRounds, "--max-rounds");
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(commandLine, "--postcopy=" + e.getMessage());
+        }
+        return postcopy.withRecoveryTimeout(postcopyRecoveryTimeout);
+    }
+
+    /**
+     * Refuses, as a usage error, a post-copy that cannot happen in a command that runs the migration itself: on a KVM
+     * guest, or on request when nothing can ask.
+     */
+    void requirePostcopyPossible(CommandLine commandLine, Backend backend) {
+        if (postcopy == null) {
+            return;
+        }
+        if (backend == Backend.KVM) {
+            throw new CommandLine.ParameterException(commandLine, "--postcopy applies to the emulator's guests: the"
+                    + " kvm backend cannot run a guest before its memory arrives, so its targets refuse post-copy");
+        }
+        if (postcopy.when() == Postcopy.When.ON_REQUEST) {
+            throw new CommandLine.ParameterException(commandLine, "--postcopy=on-request: nothing can ask this"
+                    + " command to switch; it is for 'vm migrate', switched by 'vm set --start-postcopy'. Accepted"
+                    + " here: first-pass, rounds:N or when-stuck");
+        }
+    }
+
+    /** Refuses --postcopy as a usage error where no target runs the guest: {@code why} says so. */
+    void refusePostcopy(CommandLine commandLine, String why) {
+        if (postcopy != null) {
+            throw new CommandLine.ParameterException(commandLine, "--postcopy: " + why);
+        }
     }
 }

@@ -31,6 +31,8 @@ final class RecordCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        migration.refusePostcopy(spec.commandLine(), "a recording cannot switch to post-copy: no target runs the"
+                + " guest while the rest of its memory is on its way");
         GuestPlan guest = vm.plan(spec.commandLine(), "a replay of the recording would wait for it to finish");
         MigrationConfig config = migration.config(spec.commandLine());
         OutputOptions.requireWritable(spec.commandLine(), "--out", out);

@@ -48,6 +48,7 @@ final class SourceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        migration.requirePostcopyPossible(spec.commandLine(), vm.backend);
         GuestPlan guest = vm.plan(spec.commandLine(), null);
         MigrationConfig config = migration.config(spec.commandLine());
         output.requireWritable(spec.commandLine());

@@ -1,5 +1,6 @@
 package io.mtemigrate.cli;
 
+import io.mtemigrate.host.PostcopyPlans;
 import io.mtemigrate.proto.HostGrpc;
 import io.mtemigrate.proto.MigrationEvent;
 import io.mtemigrate.proto.MigrationInfo;
@@ -75,6 +76,10 @@ final class VmMigrationCommands {
                     .setChannels(checked.channels()).setZstd(checked.zstd()).setNoAutoConverge(!checked.autoConverge())
                     .setMaxRounds(checked.maxRounds()).setTimeoutMs(checked.timeout().toMillis())
                     .setStallTimeoutMs(checked.stallTimeout().toMillis());
+            if (checked.postcopy().armed()) {
+                options.setPostcopy(PostcopyPlans.format(checked.postcopy()))
+                        .setPostcopyRecoveryTimeoutMs(checked.postcopy().recoveryTimeout().toMillis());
+            }
             return api.run(commandLine, client -> {
                 MigrationInfo started = client.blocking().startMigration(StartMigrationRequest.newBuilder()
                         .setVmId(vmId).setTarget(to.toString()).setOptions(options).build());
@@ -107,7 +112,8 @@ final class VmMigrationCommands {
 
     @Command(name = "set", mixinStandardHelpOptions = true,
             description = "Changes a running migration's downtime limit or bandwidth cap; the next round or frame"
-                    + " obeys it (like QEMU's migrate-set-parameters).")
+                    + " obeys it (like QEMU's migrate-set-parameters). With --start-postcopy, switches a migration"
+                    + " started with --postcopy to post-copy (like QEMU's migrate-start-postcopy).")
     static final class Set extends ApiOptions.Command {
         @Parameters(paramLabel = "MIGRATION", description = "The migration's id.")
         String migrationId;
@@ -119,12 +125,19 @@ final class VmMigrationCommands {
                 description = "The new cap in bytes per second, e.g. 20M, or max for none.")
         Long maxBandwidth;
 
+        @Option(names = "--start-postcopy", description = "Switch to post-copy at the end of the pass or round being"
+                + " sent: the guest resumes on the target at once and fetches what it still lacks from here. The"
+                + " host refuses it unless the migration was started with --postcopy (e.g. --postcopy=on-request).")
+        boolean startPostcopy;
+
         @Override
         public Integer call() throws Exception {
-            if (downtimeMs == null && maxBandwidth == null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "give --downtime-ms, --max-bandwidth or both");
+            if (downtimeMs == null && maxBandwidth == null && !startPostcopy) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "give --downtime-ms, --max-bandwidth,"
+                        + " --start-postcopy or several of them");
             }
-            SetMigrationLimitsRequest.Builder request = SetMigrationLimitsRequest.newBuilder().setMigrationId(migrationId);
+            SetMigrationLimitsRequest.Builder request = SetMigrationLimitsRequest.newBuilder().setMigrationId(migrationId)
+                    .setStartPostcopy(startPostcopy);
             if (downtimeMs != null) {
                 request.setDowntimeMs(downtimeMs);
             }

@@ -2,6 +2,7 @@ package io.mtemigrate.cli;
 
 import io.mtemigrate.proto.MigrationInfo;
 import io.mtemigrate.proto.MigrationProgress;
+import io.mtemigrate.proto.PostcopyReport;
 import io.mtemigrate.proto.VmInfo;
 
 import java.util.Locale;
@@ -65,9 +66,17 @@ final class VmText {
             text.append(String.format(Locale.ROOT, " in %d ms, downtime %d ms, %d rounds, %s on the wire, %.1f MB/s",
                     m.getReport().getTotalTimeMs(), m.getReport().getDowntimeMs(), m.getReport().getRounds(),
                     Units.bytes(m.getReport().getBytesOnWire()), m.getReport().getThroughputMbps()));
+            if (m.getReport().hasPostcopy()) {
+                PostcopyReport p = m.getReport().getPostcopy();
+                text.append(String.format(Locale.ROOT, "\n  switched to post-copy at %d ms: %d pages after the switch"
+                                + " in %d ms, %d faults (p99 %d us)", p.getSwitchAtMs(), p.getPagesAfterSwitch(),
+                        p.getPostcopyMs(), p.getFaults(), p.getFaultLatencyP99Us()));
+            }
         } else if (state.equals("running")) {
-            text.append(String.format(Locale.ROOT, " (downtime limit %d ms, bandwidth cap %s)", m.getDowntimeLimitMs(),
-                    m.getMaxBandwidth() == 0 ? "none" : Units.bytes(m.getMaxBandwidth()) + "/s"));
+            text.append(String.format(Locale.ROOT, " (downtime limit %d ms, bandwidth cap %s%s)", m.getDowntimeLimitMs(),
+                    m.getMaxBandwidth() == 0 ? "none" : Units.bytes(m.getMaxBandwidth()) + "/s",
+                    m.getPostcopy().isEmpty() ? "" : ", post-copy " + m.getPostcopy()
+                            + (m.getPostcopyRequested() ? ", switch requested" : "")));
             if (!m.getConvergence().isEmpty()) {
                 text.append("\n  not converging: ").append(m.getConvergence());
             }

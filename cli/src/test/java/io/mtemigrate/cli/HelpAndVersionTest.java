@@ -13,13 +13,16 @@ class HelpAndVersionTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "demo|--ram=SIZE;(default: 1G);(default: 4K);(default: alloc);(default: random);(default: 1);"
-                    + "(default: 2);(default: 50);(default: 10m);(default: none);(default: 30);--no-mte;--progress",
+                    + "(default: 2);(default: 50);(default: 10m);(default: none);(default: 30);--no-mte;--progress;"
+                    + "--postcopy[=WHEN];rounds:N (after N pre-copy rounds);loses the guest;--postcopy-recovery-timeout=DURATION;"
+                    + "(default: 5m)",
             "source|--connect=HOST:PORT;(default: 1G);(default: 4K);(default: alloc);(default: 10m);(default: none);"
                     + "--tls-keystore=FILE;--tls-truststore=FILE;--tls-password-file=FILE;--insecure;--stall-timeout",
             "record|--out=FILE;(default: 1G);(default: alloc);(default: 10m)",
             "replay|FILE;--to=HOST:PORT;(default: 10m)",
             "target|(default: 127.0.0.1:7777);(default: 30s);--insecure;--once;--max-ram;--run-for;"
-                    + "--tls-keystore=FILE;--max-migrations=N;(default: 4);--handshake-timeout;(default: 10s)",
+                    + "--tls-keystore=FILE;--max-migrations=N;(default: 4);--handshake-timeout;(default: 10s);"
+                    + "--recovery-timeout=DURATION;(default: 5m)",
             "certs|--out=DIR;--target-name=NAME;(default: localhost,127.0.0.1);(default: 365);trust.p12"})
     void shouldShowEveryCommandsHelpWithItsDefaults(String command, String mustShow) {
         for (String[] args : new String[][]{{command, "--help"}, {command, "-h"}, {"help", command}}) {

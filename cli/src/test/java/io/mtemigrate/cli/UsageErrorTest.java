@@ -79,7 +79,33 @@ class UsageErrorTest {
                 bad("shouldRefuseToReplayBeyondLoopbackWithoutTls", "replay x.mtes --to 192.0.2.1:7777", "--to",
                         "--insecure"),
                 bad("shouldRefuseATinyInFlightBudget", "demo --max-in-flight 64K", "--max-in-flight", "at least 1M"),
-                bad("shouldRefuseATargetNameThatIsNoHostName", "certs --out x --target-name a/b", "'a/b'"));
+                bad("shouldRefuseATargetNameThatIsNoHostName", "certs --out x --target-name a/b", "'a/b'"),
+                bad("shouldRefuseAnUnknownPostcopyMoment", "demo --postcopy=sometimes", "--postcopy", "'sometimes'",
+                        "first-pass, rounds:N (N >= 1), when-stuck or on-request"),
+                bad("shouldRefusePostcopyAfterZeroRounds", "source --connect 127.0.0.1:7777 --postcopy=rounds:0",
+                        "--postcopy", "at least 1 round", "first-pass, rounds:N"),
+                bad("shouldRefusePostcopyAfterRoundsThatAreNoNumber", "demo --postcopy=rounds:many", "--postcopy",
+                        "'many'", "when-stuck or on-request"),
+                bad("shouldRefusePostcopyAfterMoreRoundsThanPreCopyRuns", "demo --postcopy=rounds:31",
+                        "--postcopy=rounds:31 would never switch", "after 30 rounds (--max-rounds)"),
+                bad("shouldRefuseToRecordWithPostcopy", "record --out x.mtes --postcopy", "--postcopy",
+                        "a recording cannot switch to post-copy"),
+                bad("shouldRefusePostcopyOnKvm", "demo --backend kvm --postcopy", "--postcopy",
+                        "kvm backend cannot run a guest before its memory arrives"),
+                bad("shouldRefusePostcopyOnKvmForSource", "source --connect 127.0.0.1:7777 --backend kvm"
+                        + " --postcopy=when-stuck", "--postcopy", "kvm backend"),
+                bad("shouldRefusePostcopyOnRequestWhereNothingCanAsk", "demo --postcopy=on-request",
+                        "--postcopy=on-request", "vm migrate", "vm set --start-postcopy"),
+                bad("shouldRefuseARecoveryTimeoutWithoutPostcopy", "demo --postcopy-recovery-timeout 1m",
+                        "--postcopy-recovery-timeout", "only with --postcopy"),
+                bad("shouldRefuseAZeroPostcopyRecoveryTimeout", "demo --postcopy --postcopy-recovery-timeout 0",
+                        "--postcopy-recovery-timeout", "positive"),
+                bad("shouldRefuseAnUnparsablePostcopyRecoveryTimeout", "demo --postcopy --postcopy-recovery-timeout soon",
+                        "--postcopy-recovery-timeout", "'soon'"),
+                bad("shouldRefuseAZeroRecoveryTimeoutOnATarget", "target --recovery-timeout 0", "--recovery-timeout",
+                        "positive"),
+                bad("shouldRefuseAnUnparsableRecoveryTimeoutOnAHost", "host --recovery-timeout later",
+                        "--recovery-timeout", "'later'"));
     }
 
     private static Arguments bad(String name, String commandLine, String... mentions) {

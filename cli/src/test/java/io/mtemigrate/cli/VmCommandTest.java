@@ -75,6 +75,29 @@ class VmCommandTest {
     }
 
     @Test
+    void shouldSwitchAMigrationArmedOnRequestToPostcopyWhenToldTo() {
+        // Dirtying faster than the cap carries, with a 1 ms limit: pre-copy alone would go round and round.
+        Cli.Run created = Cli.run("vm", "create", "--host", api(a), "--id", "cli-pc", "--ram", "8M", "--workload",
+                "random", "--dirty-rate", "32M");
+        assertEquals(0, created.status(), created.err());
+        Cli.Run started = Cli.run("vm", "migrate", "cli-pc", "--host", api(a), "--to", "127.0.0.1:" + b.migrationPort(),
+                "--max-bandwidth", "16M", "--downtime-ms", "1", "--no-auto-converge", "--max-rounds", "100000",
+                "--postcopy=on-request");
+        assertEquals(0, started.status(), started.err());
+        String migration = started.out().trim();
+        // Asked at once, it switches at the end of the first pass.
+        Cli.Run set = Cli.run("vm", "set", migration, "--host", api(a), "--start-postcopy");
+        assertEquals(0, set.status(), set.err());
+        assertTrue(set.out().contains("post-copy on-request, switch requested"), set.out());
+        Cli.Run watched = Cli.run("vm", "watch", migration, "--host", api(a));
+        assertEquals(0, watched.status(), watched.err());
+        assertTrue(watched.out().contains(": completed in") && watched.out().contains("switched to post-copy at"),
+                watched.out());
+        await().atMost(Duration.ofSeconds(10)).until(() -> Cli.run("vm", "show", "cli-pc", "--host", api(b)).status() == 0);
+        assertEquals(0, Cli.run("vm", "destroy", "cli-pc", "--host", api(b)).status());
+    }
+
+    @Test
     void shouldExitWithOneOrTwoForWhatTheHostRefuses() {
         Cli.Run unknown = Cli.run("vm", "show", "nosuch", "--host", api(a));
         assertEquals(1, unknown.status());
@@ -85,7 +108,8 @@ class VmCommandTest {
         assertEquals(2, bad.status(), bad.err());
         Cli.Run usage = Cli.run("vm", "set", "mig-x", "--host", api(a));
         assertEquals(2, usage.status());
-        assertTrue(usage.err().contains("give --downtime-ms, --max-bandwidth or both"), usage.err());
+        assertTrue(usage.err().contains("give --downtime-ms, --max-bandwidth, --start-postcopy or several"),
+                usage.err());
         Cli.Run help = Cli.run("vm", "--help");
         assertEquals(0, help.status());
         assertTrue(help.out().contains("migrate") && help.out().contains("watch"), help.out());
