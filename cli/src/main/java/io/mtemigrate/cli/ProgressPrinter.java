@@ -20,6 +20,13 @@ final class ProgressPrinter implements ProgressListener {
 
     @Override
     public synchronized void onProgress(MigrationProgress p) {
+        if (p.phase() == Phase.POSTCOPY_SWITCH || p.phase() == Phase.POSTCOPY) {
+            // Each said once: kept on a line of its own, not overwritten by the next report.
+            finish();
+            err.println(postcopyLine(p));
+            err.flush();
+            return;
+        }
         String line = String.format(Locale.ROOT,
                 "%-22s round %-3d %3d%% of RAM  %7.1f MB/s  dirty %7.1f MB/s  expected downtime %s  throttle %d%%",
                 p.phase(), p.round(), p.ramPercent(), p.bandwidth() / 1e6, p.dirtyRate() / 1e6,
@@ -34,6 +41,18 @@ final class ProgressPrinter implements ProgressListener {
             err.println(line);
         }
         err.flush();
+    }
+
+    /** The dirty rate and expected downtime mean nothing after the switch: the guest no longer runs here. */
+    static String postcopyLine(MigrationProgress p) {
+        if (p.phase() == Phase.POSTCOPY_SWITCH) {
+            int rounds = p.round() - 1;
+            return String.format(Locale.ROOT, "%-22s after %s: pausing the guest here for good; it resumes on the"
+                    + " target before the rest of its memory arrives", p.phase(),
+                    rounds == 0 ? "the first pass" : rounds + (rounds == 1 ? " round" : " rounds"));
+        }
+        return String.format(Locale.ROOT, "%-22s the guest runs on the target; pushing the pages it lacks (%s sent"
+                + " so far), those it touches first are fetched ahead", p.phase(), Units.bytes(p.bytesSent()));
     }
 
     synchronized void finish() {
