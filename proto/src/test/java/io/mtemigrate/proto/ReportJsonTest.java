@@ -1,6 +1,7 @@
 package io.mtemigrate.proto;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -16,7 +17,11 @@ class ReportJsonTest {
             "status", "ramBytes", "pageSize", "vcpus", "rounds", "totalTimeMs", "downtimeMs",
             "bytesOnWire", "pageDataBytes", "tagBytesOnWire", "pagesSent", "zeroPages",
             "throughputMBps", "sourceDigest", "targetDigest", "tagCheckFaults", "finalDigest",
-            "referenceDigest", "error", "preallocMs", "verifyMs", "roundsWithTornPages");
+            "referenceDigest", "error", "preallocMs", "verifyMs", "roundsWithTornPages", "maxThrottle");
+
+    private static final List<String> POSTCOPY_KEYS = List.of(
+            "switchAtMs", "pagesAfterSwitch", "postcopyMs", "faults", "requests", "faultLatencyP50Us",
+            "faultLatencyP99Us", "faultLatencyMaxUs", "recoveries");
 
     @Test
     void shouldPrintEveryContractKeyEvenForAnEmptyReport() {
@@ -24,6 +29,18 @@ class ReportJsonTest {
                 .getAsJsonObject();
 
         assertEquals(CONTRACT_KEYS, new ArrayList<>(json.keySet()));
+    }
+
+    @Test
+    void shouldPrintThePostcopyObjectWithEveryKeyOnlyWhenTheMigrationSwitched() {
+        JsonObject switched = JsonParser.parseString(ReportJson.print(MigrationReport.newBuilder()
+                .setPostcopy(PostcopyReport.newBuilder().setSwitchAtMs(812).setFaultLatencyP99Us(900)).build()))
+                .getAsJsonObject();
+
+        assertEquals(POSTCOPY_KEYS, new ArrayList<>(switched.getAsJsonObject("postcopy").keySet()));
+        assertEquals("812", switched.getAsJsonObject("postcopy").get("switchAtMs").getAsString());
+        assertFalse(JsonParser.parseString(ReportJson.print(MigrationReport.getDefaultInstance())).getAsJsonObject()
+                .has("postcopy"), "a pre-copy report has no postcopy key: its absence says there was no switch");
     }
 
     @Test
@@ -44,7 +61,10 @@ class ReportJsonTest {
                 .setSourceDigest(ReportJson.digest(0x00ab_cdef_0123_4567L))
                 .setTargetDigest(ReportJson.digest(0x00ab_cdef_0123_4567L))
                 .setTagCheckFaults(3).setFinalDigest(ReportJson.digest(-1L))
-                .setReferenceDigest(ReportJson.digest(-1L)).setError("")
+                .setReferenceDigest(ReportJson.digest(-1L)).setError("").setMaxThrottle(40)
+                .setPostcopy(PostcopyReport.newBuilder().setSwitchAtMs(812).setPagesAfterSwitch(4096)
+                        .setPostcopyMs(345).setFaults(57).setRequests(50).setFaultLatencyP50Us(120)
+                        .setFaultLatencyP99Us(900).setFaultLatencyMaxUs(1500).setRecoveries(1))
                 .build();
 
         assertEquals(report, ReportJson.parse(ReportJson.print(report)));
