@@ -55,10 +55,10 @@ class HostPostcopyTest {
 
     /**
      * 8 MiB dirtied at 32 MiB/s against a 16 MB/s cap and a 1 ms limit, without auto-converge: pre-copy alone would
-     * go round until its rounds ran out, so only the request can end it.
+     * go round until its rounds ran out or the guest halted, so only the request can end it sooner.
      */
-    private static MigrationInfo startStuck(String vm, String postcopy) {
-        hosts.create(0, vm, Hosts.guest(8 << 20, Workload.RANDOM, 32 << 20, 4, 4096));
+    private static MigrationInfo startStuck(String vm, double seconds, String postcopy) {
+        hosts.create(0, vm, Hosts.guest(8 << 20, Workload.RANDOM, 32 << 20, seconds, 4096));
         return hosts.start(0, vm, 1, MigrationOptions.newBuilder().setMaxBandwidth(16 * MB).setDowntimeMs(1)
                 .setNoAutoConverge(true).setMaxRounds(100_000).setPostcopy(postcopy).build());
     }
@@ -71,7 +71,7 @@ class HostPostcopyTest {
     @Test
     void shouldSwitchToPostcopyWhenAskedAndEndAtTheReferenceDigest() {
         String vm = "asked";
-        MigrationInfo started = startStuck(vm, "on-request");
+        MigrationInfo started = startStuck(vm, 4, "on-request");
         assertEquals("on-request", started.getPostcopy());
         awaitRounds(started);
         MigrationInfo asked = hosts.api(0).setMigrationLimits(SetMigrationLimitsRequest.newBuilder()
@@ -86,6 +86,12 @@ class HostPostcopyTest {
         assertTrue(postcopy.getPagesAfterSwitch() > 0, "a guest dirtying 32 MiB/s owes pages at any switch");
         assertTrue(postcopy.getSwitchAtMs() > 0 && postcopy.getSwitchAtMs() <= finished.getReport().getTotalTimeMs());
         assertEquals(finished.getReport().getSourceDigest(), finished.getReport().getTargetDigest());
+        StatusRuntimeException late = assertThrows(StatusRuntimeException.class, () ->
+                hosts.api(0).setMigrationLimits(SetMigrationLimitsRequest.newBuilder()
+                        .setMigrationId(started.getMigrationId()).setStartPostcopy(true).build()));
+        assertEquals(Status.Code.FAILED_PRECONDITION, late.getStatus().getCode());
+        assertTrue(late.getStatus().getDescription().contains("has already ended (completed): nothing to switch to"
+                + " post-copy"), late.getStatus().getDescription());
 
         hosts.awaitVm(1, vm);
         VmInfo end = hosts.finish(1, vm);
@@ -100,7 +106,7 @@ class HostPostcopyTest {
     @Test
     void shouldRefuseToSwitchAMigrationNotArmedForPostcopyAndChangeNothing() {
         String vm = "unarmed";
-        MigrationInfo started = startStuck(vm, "");
+        MigrationInfo started = startStuck(vm, 60, "");
         assertEquals("", started.getPostcopy());
         awaitRounds(started);
         StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () ->
