@@ -51,9 +51,11 @@ final class MigrationOptions {
                     + " For guests that dirty memory faster than the link carries it (no throttling, one short"
                     + " pause); the risk: after the switch the guest's memory is split between the hosts, so losing"
                     + " the source, or the link for longer than --postcopy-recovery-timeout, loses the guest.",
-                    "WHEN: first-pass (the default of a bare --postcopy), rounds:N (after N pre-copy rounds),"
-                            + " when-stuck (when pre-copy gives up), on-request (when 'vm set --start-postcopy'"
-                            + " asks; 'vm migrate' only). Emulator guests only; a recording cannot switch."})
+                    "WHEN: start (before any page is sent: each page crosses the link once, but each the guest"
+                            + " touches before the push is a fault), first-pass (the default of a bare --postcopy),"
+                            + " rounds:N (after N pre-copy rounds), when-stuck (when pre-copy gives up), on-request"
+                            + " (when 'vm set --start-postcopy' asks; 'vm migrate' only). Emulator guests only; a"
+                            + " recording cannot switch."})
     Postcopy postcopy;
 
     @Option(names = "--postcopy-recovery-timeout", paramLabel = "DURATION", defaultValue = "5m",
@@ -118,7 +120,7 @@ final class MigrationOptions {
         if (postcopy.when() == Postcopy.When.ON_REQUEST) {
             throw new CommandLine.ParameterException(commandLine, "--postcopy=on-request: nothing can ask this"
                     + " command to switch; it is for 'vm migrate', switched by 'vm set --start-postcopy'. Accepted"
-                    + " here: first-pass, rounds:N or when-stuck");
+                    + " here: start, first-pass, rounds:N or when-stuck");
         }
     }
 

@@ -46,10 +46,12 @@ final class ProgressPrinter implements ProgressListener {
     /** The dirty rate and expected downtime mean nothing after the switch: the guest no longer runs here. */
     static String postcopyLine(MigrationProgress p) {
         if (p.phase() == Phase.POSTCOPY_SWITCH) {
+            // Round 0 is a switch before the first pass, round 1 one right after it.
             int rounds = p.round() - 1;
-            return String.format(Locale.ROOT, "%-22s after %s: pausing the guest here for good; it resumes on the"
-                    + " target before the rest of its memory arrives", p.phase(),
-                    rounds == 0 ? "the first pass" : rounds + (rounds == 1 ? " round" : " rounds"));
+            String when = rounds < 0 ? "before any page was sent" : "after " + (rounds == 0 ? "the first pass"
+                    : rounds + (rounds == 1 ? " round" : " rounds"));
+            return String.format(Locale.ROOT, "%-22s %s: pausing the guest here for good; it resumes on the target"
+                    + " before %s its memory arrives", p.phase(), when, rounds < 0 ? "any of" : "the rest of");
         }
         return String.format(Locale.ROOT, "%-22s the guest runs on the target; pushing the pages it lacks (%s sent"
                 + " so far), those it touches first are fetched ahead", p.phase(), Units.bytes(p.bytesSent()));

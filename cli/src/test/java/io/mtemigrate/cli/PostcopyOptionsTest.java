@@ -31,6 +31,7 @@ class PostcopyOptionsTest {
     @CsvSource(delimiter = '|', value = {
             "--postcopy | FIRST_PASS | 0",
             "--postcopy=first-pass | FIRST_PASS | 0",
+            "--postcopy=start | START | 0",
             "--postcopy=rounds:3 | AFTER_ROUNDS | 3",
             "--postcopy=rounds:30 | AFTER_ROUNDS | 30",
             "--postcopy=when-stuck | WHEN_STUCK | 0",

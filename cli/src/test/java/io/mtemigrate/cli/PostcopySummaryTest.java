@@ -71,6 +71,8 @@ class PostcopySummaryTest {
         assertTrue(ProgressPrinter.postcopyLine(at(Phase.POSTCOPY_SWITCH, 1)).matches(
                 "switch to post-copy +after the first pass: pausing the guest here for good; it resumes on the"
                         + " target before the rest of its memory arrives"));
+        assertTrue(ProgressPrinter.postcopyLine(at(Phase.POSTCOPY_SWITCH, 0)).contains("before any page was sent:"
+                + " pausing the guest here for good; it resumes on the target before any of its memory arrives"));
         assertTrue(ProgressPrinter.postcopyLine(at(Phase.POSTCOPY_SWITCH, 2)).contains("after 1 round:"));
         assertTrue(ProgressPrinter.postcopyLine(at(Phase.POSTCOPY_SWITCH, 4)).contains("after 3 rounds:"));
         String after = ProgressPrinter.postcopyLine(at(Phase.POSTCOPY, 4));

@@ -81,7 +81,7 @@ class UsageErrorTest {
                 bad("shouldRefuseATinyInFlightBudget", "demo --max-in-flight 64K", "--max-in-flight", "at least 1M"),
                 bad("shouldRefuseATargetNameThatIsNoHostName", "certs --out x --target-name a/b", "'a/b'"),
                 bad("shouldRefuseAnUnknownPostcopyMoment", "demo --postcopy=sometimes", "--postcopy", "'sometimes'",
-                        "first-pass, rounds:N (N >= 1), when-stuck or on-request"),
+                        "start, first-pass, rounds:N (N >= 1), when-stuck or on-request"),
                 bad("shouldRefusePostcopyAfterZeroRounds", "source --connect 127.0.0.1:7777 --postcopy=rounds:0",
                         "--postcopy", "at least 1 round", "first-pass, rounds:N"),
                 bad("shouldRefusePostcopyAfterRoundsThatAreNoNumber", "demo --postcopy=rounds:many", "--postcopy",

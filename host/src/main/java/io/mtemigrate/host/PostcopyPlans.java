@@ -7,11 +7,11 @@ import java.util.Locale;
 /**
  * The words for when a migration switches to post-copy, one syntax for the command line ({@code --postcopy=WHEN})
  * and the control API ({@code MigrationOptions.postcopy}), so that both accept and refuse the same values:
- * {@code first-pass}, {@code rounds:N}, {@code when-stuck}, {@code on-request}.
+ * {@code start}, {@code first-pass}, {@code rounds:N}, {@code when-stuck}, {@code on-request}.
  */
 public final class PostcopyPlans {
     /** What a refusal lists, in the words a user types. */
-    public static final String ACCEPTED = "first-pass, rounds:N (N >= 1), when-stuck or on-request";
+    public static final String ACCEPTED = "start, first-pass, rounds:N (N >= 1), when-stuck or on-request";
     private static final String ROUNDS = "rounds:";
 
     private PostcopyPlans() {
@@ -25,6 +25,8 @@ public final class PostcopyPlans {
     public static Postcopy parse(String when) {
         String word = when.trim().toLowerCase(Locale.ROOT);
         switch (word) {
+            case "start":
+                return Postcopy.of(Postcopy.When.START);
             case "first-pass":
                 return Postcopy.of(Postcopy.When.FIRST_PASS);
             case "when-stuck":
@@ -56,6 +58,7 @@ public final class PostcopyPlans {
     public static String format(Postcopy plan) {
         return switch (plan.when()) {
             case OFF -> "";
+            case START -> "start";
             case FIRST_PASS -> "first-pass";
             case AFTER_ROUNDS -> ROUNDS + plan.afterRounds();
             case WHEN_STUCK -> "when-stuck";

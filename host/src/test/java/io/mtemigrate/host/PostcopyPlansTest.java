@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The one syntax of a post-copy moment, shared by --postcopy=WHEN and MigrationOptions.postcopy. */
 class PostcopyPlansTest {
     @ParameterizedTest
-    @CsvSource({"first-pass, FIRST_PASS, 0", "when-stuck, WHEN_STUCK, 0", "on-request, ON_REQUEST, 0",
+    @CsvSource({"start, START, 0", "first-pass, FIRST_PASS, 0", "when-stuck, WHEN_STUCK, 0", "on-request, ON_REQUEST, 0",
             "rounds:1, AFTER_ROUNDS, 1", "rounds:12, AFTER_ROUNDS, 12", "' First-Pass ', FIRST_PASS, 0"})
     void shouldReadEachMoment(String words, Postcopy.When when, int rounds) {
         Postcopy plan = PostcopyPlans.parse(words);
@@ -24,7 +24,7 @@ class PostcopyPlansTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"first-pass", "when-stuck", "on-request", "rounds:3"})
+    @ValueSource(strings = {"start", "first-pass", "when-stuck", "on-request", "rounds:3"})
     void shouldWriteWhatItReadsBack(String words) {
         assertEquals(words, PostcopyPlans.format(PostcopyPlans.parse(words)));
     }
