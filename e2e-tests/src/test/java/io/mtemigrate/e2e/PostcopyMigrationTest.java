@@ -72,7 +72,6 @@ class PostcopyMigrationTest {
                 assertTrue(state.steps() > 0 && state.steps() < spec.steps(), "the switch must come mid-run");
             }
         }
-        System.out.println("REPORT " + io.mtemigrate.proto.ReportJson.print(report).replace("\n", " "));
         assertTrue(report.hasPostcopy(), "the report must say the migration switched to post-copy");
         assertEquals(report.getSourceDigest(), report.getTargetDigest());
         assertEquals(0, report.getMaxThrottle(), "post-copy never throttles the guest");

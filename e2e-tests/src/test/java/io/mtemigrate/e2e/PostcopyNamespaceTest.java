@@ -119,7 +119,7 @@ class PostcopyNamespaceTest {
 
     private void awaitPostcopy(String name, Process source) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-                .until(() -> !source.isAlive() || output(name).contains("post-copy"));
+                .until(() -> !source.isAlive() || output(name).contains("the guest runs on the target"));
         assertTrue(source.isAlive(), "the migration ended before its post-copy phase\n" + output(name));
     }
 

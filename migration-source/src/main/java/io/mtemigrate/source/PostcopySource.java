@@ -92,7 +92,8 @@ final class PostcopySource {
      * returns the target's Ack once every page is in there. A lost connection is made again, for up to the
      * recovery timeout, and the pages the target then still lacks are sent; the links this opens it closes.
      */
-    Ack complete(MigrationTransport first, PageSender firstPusher, int round, Reconnect reconnect) throws MigrationFailure {
+    Ack complete(MigrationTransport first, PageSender firstPusher, int round, Reconnect reconnect, Runnable onResumed)
+            throws MigrationFailure {
         MigrationTransport link = first;
         PageSender pusher = firstPusher;
         boolean resumed = false;
@@ -107,6 +108,7 @@ final class PostcopySource {
                         }
                         stats.resumedOnTarget();
                         resumed = true;
+                        onResumed.run();
                     }
                     return pushAndAwaitAck(link, pusher, round);
                 } catch (MigrationFailure failure) {

@@ -271,10 +271,10 @@ public final class SourceMigration {
         // From here a failure may leave the target running the guest: this copy must never run again.
         postcopyStarted = true;
         postcopy.switchOver(link, dirty, Math.max(0, round - 1), precopied, vm.saveVcpus());
-        enter(Phase.POSTCOPY, link, sender, round, 0);
         Hello again = hello.toBuilder().setRecover(true).build();
         Ack ack = postcopy.complete(link, sender, round,
-                () -> destination.open(again, config, limits, 0, Checkpoint.NONE));
+                () -> destination.open(again, config, limits, 0, Checkpoint.NONE),
+                () -> enter(Phase.POSTCOPY, link, sender, round, 0));
         enter(Phase.VERIFY, link, sender, round, 0);
         long sourceDigest = postcopy.verify(ack);
         // Rounds after the first pass, as pre-copy counts them; none is a stop-and-copy here.
