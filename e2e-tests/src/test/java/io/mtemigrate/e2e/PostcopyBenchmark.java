@@ -105,7 +105,8 @@ class PostcopyBenchmark {
                 "--tls-password-file", "pki/password"));
         Process targetProcess = hosts.start(hosts.targetNs, dir, "target", target);
         await().atMost(Duration.ofSeconds(60)).until(() -> !targetProcess.isAlive()
-                || Files.readString(dir.resolve("target.out")).contains("listening on"));
+                || (Files.readString(dir.resolve("target.out")) + Files.readString(dir.resolve("target.err")))
+                .contains("listening on"));
         List<String> source = new ArrayList<>(List.of(LAUNCHER.toString(), "source", "--connect", TARGET,
                 "--json", "s.json", "--tls-keystore", "pki/source.p12", "--tls-truststore", "pki/trust.p12",
                 "--tls-password-file", "pki/password"));

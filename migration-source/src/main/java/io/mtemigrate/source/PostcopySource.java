@@ -77,8 +77,14 @@ final class PostcopySource {
         link.sendControl(0, ControlMessage.newBuilder().setPostcopyStart(PostcopyStart.newBuilder()
                 .setRounds(rounds).setPagesToCome(pages).setVcpuStateDigest(VmDigests.vcpus(states))
                 .setPrecopied(precopied)).build());
+    }
+
+    /** The guest runs on the target: now the frozen memory's digest may take a core, outside the downtime. */
+    private void targetResumed(Runnable onResumed) {
+        stats.resumedOnTarget();
         frozenDigest = CompletableFuture.supplyAsync(() -> VmDigests.ram(vm),
                 task -> Thread.ofPlatform().name("src-digest").daemon().start(task));
+        onResumed.run();
     }
 
     /** Opens the connections again for a recovery: same session, Hello.recover set. */
@@ -106,9 +112,8 @@ final class PostcopySource {
                             throw MigrationFailure.failed("the target answered PostcopyStart with "
                                     + TargetLink.describe(answer));
                         }
-                        stats.resumedOnTarget();
                         resumed = true;
-                        onResumed.run();
+                        targetResumed(onResumed);
                     }
                     return pushAndAwaitAck(link, pusher, round);
                 } catch (MigrationFailure failure) {

@@ -193,6 +193,28 @@ public final class HostMemory implements AutoCloseable {
         chunk(offset).put(offsetInChunk(offset), src, srcIndex, length);
     }
 
+    /**
+     * Writes {@code length} bytes of {@code src} (a direct buffer) at {@code offset} through the memory file rather
+     * than the mapping: what the kernel's own copy into guest memory (UFFDIO_COPY) costs, without a fault per page.
+     */
+    public void writeThroughFile(long offset, ByteBuffer src, int srcIndex, int length) {
+        // A buffer's segment starts at its position.
+        dataFile.write(offset, MemorySegment.ofBuffer(src).asSlice(srcIndex - src.position(), length));
+    }
+
+    /**
+     * Writes the tags of the pages from {@code pageOffset} (one byte per granule, already masked to 0..15) through
+     * the tag file and marks the pages tagged; their data must be written already, so none of them is a hole.
+     */
+    public void writeTagsOfWrittenPages(long pageOffset, ByteBuffer tags, int tagIndex, int length, int pages) {
+        tagFile.write(pageOffset >>> KvmConstants.MTE_GRANULE_SHIFT,
+                MemorySegment.ofBuffer(tags).asSlice(tagIndex - tags.position(), length));
+        long first = pageOffset >>> pageSize.shift();
+        for (long page = first; page < first + pages; page++) {
+            WORD.getAndBitwiseOr(taggedPages, (int) (page >>> 6), 1L << page);
+        }
+    }
+
     // ---- tag storage: reached by the emulator (guest accesses, copyMteTags), never by a VMM directly ----
 
     /** The tag of the granule that holds {@code offset}; 0..15. */

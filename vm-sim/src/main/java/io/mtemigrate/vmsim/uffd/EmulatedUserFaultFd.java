@@ -31,6 +31,8 @@ final class EmulatedUserFaultFd implements UserFaultFd {
     private final ArrayDeque<FaultWait> pending = new ArrayDeque<>();
     private final Condition arrived;
     private boolean closed;
+    /** Masked tags on their way into the tag file; used under the gate's lock only. */
+    private final ByteBuffer[] tagScratch = new ByteBuffer[1];
 
     EmulatedUserFaultFd(GuestPageGate gate) {
         this.gate = gate;
@@ -121,7 +123,7 @@ final class EmulatedUserFaultFd implements UserFaultFd {
             if ((mode & wpMode) != 0) {
                 throw new UffdException(Errno.EINVAL, "MODE_WP on a range not registered with UFFDIO_REGISTER_MODE_WP");
             }
-            long done = PageInstall.install(pages, offset, length, src, withTags ? tags : null, dst);
+            long done = PageInstall.install(pages, offset, length, src, withTags ? tags : null, dst, tagScratch);
             if ((mode & dontWake) == 0) {
                 gate.wake(slot.memory(), offset, done);
             }
