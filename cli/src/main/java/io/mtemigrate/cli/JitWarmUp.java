@@ -3,6 +3,7 @@ package io.mtemigrate.cli;
 import io.mtemigrate.vmsim.machine.EmulatorVmFactory;
 import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.source.MigrationConfig;
+import io.mtemigrate.source.Postcopy;
 import io.mtemigrate.source.ProgressListener;
 import io.mtemigrate.source.SourceMigration;
 import io.mtemigrate.incoming.ArrivedVm;
@@ -41,6 +42,15 @@ final class JitWarmUp {
 
     /** @return how long it took, in milliseconds */
     static long run(int channels) throws InterruptedException {
+        return run(channels, false);
+    }
+
+    /**
+     * @param postcopy also warm the post-copy paths (the switch, the staged installs, the fault server): every other
+     *                 warm-up migration is a post-copy from the start, whose switch runs in the downtime
+     * @return how long it took, in milliseconds
+     */
+    static long run(int channels, boolean postcopy) throws InterruptedException {
         long start = System.nanoTime();
         MachineSpec spec = new MachineSpec(GUEST_BYTES, PageSize.SIZE_4K, 1, true, Workload.IDLE, Fill.RANDOM, 7, 0, 0);
         TargetListener discard = new TargetListener() {
@@ -54,8 +64,11 @@ final class JitWarmUp {
             for (int i = 0; i < MIGRATIONS; i++) {
                 try (SimulatedMachine guest = SimulatedMachine.boot(EmulatedKvm.withMte(), spec)) {
                     guest.start();
-                    MigrationReport report = new SourceMigration(guest, address,
-                            MigrationConfig.defaults().withChannels(channels), ProgressListener.NONE).run();
+                    MigrationConfig config = MigrationConfig.defaults().withChannels(channels);
+                    if (postcopy && i % 2 == 1) {
+                        config = config.withPostcopy(Postcopy.of(Postcopy.When.START));
+                    }
+                    MigrationReport report = new SourceMigration(guest, address, config, ProgressListener.NONE).run();
                     if (!report.getStatus().equals("completed")) {
                         // A warm-up that fails says nothing about the real migration: leave it at that.
                         break;

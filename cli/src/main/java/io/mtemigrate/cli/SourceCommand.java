@@ -58,7 +58,7 @@ final class SourceCommand implements Callable<Integer> {
                 : Destination.target(connect.address(), clientTls);
         if (!noWarmUp && JitWarmUp.enabled()) {
             new Console(output).say("warmed up the data path on a 64 MiB guest in %d ms",
-                    JitWarmUp.run(config.channels()));
+                    JitWarmUp.run(config.channels(), config.postcopy().armed()));
         }
         return migrate(guest, config, destination, "migrating to " + connect
                 + (clientTls == null ? "" : " over mutual TLS"), output);

@@ -101,7 +101,7 @@ final class TargetCommand implements Callable<Integer> {
         try (server) {
             // After binding, so that a port in use is said at once; a source that connects meanwhile just waits.
             if (!noWarmUp && JitWarmUp.enabled()) {
-                console.say("warmed up the data path on a 64 MiB guest in %d ms", JitWarmUp.run(2));
+                console.say("warmed up the data path on a 64 MiB guest in %d ms", JitWarmUp.run(2, true));
             }
             if (prealloc > 0) {
                 console.say("committed %s of guest memory in %d ms", Units.bytes(prealloc), ((EmulatorVmFactory) vms).preallocMillis());

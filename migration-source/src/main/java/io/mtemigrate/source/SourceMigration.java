@@ -14,6 +14,7 @@ import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.proto.Release;
 import io.mtemigrate.proto.RoundStart;
 import io.mtemigrate.tagstream.handshake.VersionNegotiator;
+import io.mtemigrate.vmsim.BitRanges;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.digest.VmDigests;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
@@ -347,9 +348,7 @@ public final class SourceMigration {
             long at = slot.nextData(0);
             while (at < end) {
                 long holeAt = slot.nextHole(at);
-                for (long page = at / pageSize; page < (holeAt + pageSize - 1) / pageSize; page++) {
-                    pages[s][(int) (page >>> 6)] |= 1L << page;
-                }
+                BitRanges.set(pages[s], at / pageSize, (holeAt + pageSize - 1) / pageSize);
                 at = holeAt >= end ? end : slot.nextData(holeAt);
             }
         }

@@ -42,26 +42,22 @@ final class UffdArrivingRam implements ArrivingRam {
     public void expect(int slotIndex, long[] pages) {
         UserMemoryRegion slot = slots.get(slotIndex);
         long slotPages = slot.memorySize() / pageBytes;
-        long page = nextSet(pages, 0, slotPages);
+        long page = next(pages, 0, slotPages, false);
         while (page < slotPages) {
-            long end = page + 1;
-            while (end < slotPages && (pages[(int) (end >>> 6)] & (1L << end)) != 0) {
-                end++;
-            }
+            long end = next(pages, page, slotPages, true);
             slot.memory().discard(slot.memoryOffset() + page * pageBytes, end - page);
-            page = nextSet(pages, end, slotPages);
+            page = next(pages, end, slotPages, false);
         }
         uffd.register(slot.guestPhysAddr(), slot.memorySize(), UffdConstants.UFFDIO_REGISTER_MODE_MISSING);
     }
 
-    private static long nextSet(long[] bits, long from, long limit) {
-        for (long page = from; page < limit; page++) {
-            long word = bits[(int) (page >>> 6)] >>> page;
-            if (word == 0) {
-                page = (page | 63);
-                continue;
+    /** The first page from {@code from} whose bit is set ({@code clear} false) or clear; {@code limit} if none. */
+    private static long next(long[] bits, long from, long limit, boolean clear) {
+        for (long page = from; page < limit; page = (page | 63) + 1) {
+            long word = (clear ? ~bits[(int) (page >>> 6)] : bits[(int) (page >>> 6)]) >>> page;
+            if (word != 0) {
+                return Math.min(limit, page + Long.numberOfTrailingZeros(word));
             }
-            return Math.min(limit, page + Long.numberOfTrailingZeros(word));
         }
         return limit;
     }

@@ -1,5 +1,6 @@
 package io.mtemigrate.vmsim.uffd;
 
+import io.mtemigrate.vmsim.BitRanges;
 import io.mtemigrate.vmsim.HostMemory;
 
 import java.lang.invoke.MethodHandles;
@@ -68,7 +69,8 @@ final class MissingPages {
 
     /**
      * Registers the pages of {@code [offset, offset + length)}; those newly registered that hold nothing (whole
-     * pages in holes of the memory file) become missing. A page already registered keeps its state.
+     * pages in holes of the memory file) become missing. A page already registered keeps its state. A word of
+     * pages at a time: a gigabyte is registered in the downtime of a post-copy switch.
      */
     void register(long offset, long length) {
         long pageBytes = 1L << shift;
@@ -76,30 +78,25 @@ final class MissingPages {
         long at = offset;
         while (at < end) {
             long data = Math.min(end, memory.nextData(at));
-            for (long hole = at; hole + pageBytes <= data; hole += pageBytes) {
-                registerPage(hole >>> shift, true);
-            }
-            long dataPage = data & -pageBytes;
+            // Whole pages of the hole [at, data) are missing; a page the data starts in is present.
+            registerPages(at >>> shift, data >>> shift, true);
             if (data >= end) {
                 break;
             }
             long next = Math.min(end, (memory.nextHole(data) + pageBytes - 1) & -pageBytes);
-            for (long present = Math.max(at, dataPage); present < next; present += pageBytes) {
-                registerPage(present >>> shift, false);
-            }
+            registerPages(data >>> shift, next >>> shift, false);
             at = next;
         }
     }
 
-    private void registerPage(long page, boolean hole) {
-        int word = (int) (page >>> 6);
-        long bit = 1L << page;
-        if ((registered[word] & bit) != 0) {
-            return;
-        }
-        registered[word] |= bit;
-        if (hole) {
-            WORD.getAndBitwiseOrRelease(missing, word, bit);
+    private void registerPages(long first, long end, boolean holes) {
+        for (long page = first; page < end; page = (page | 63) + 1) {
+            int word = (int) (page >>> 6);
+            long fresh = BitRanges.wordMask(page, end) & ~registered[word];
+            registered[word] |= fresh;
+            if (holes && fresh != 0) {
+                WORD.getAndBitwiseOrRelease(missing, word, fresh);
+            }
         }
     }
 
