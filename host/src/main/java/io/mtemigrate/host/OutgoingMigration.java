@@ -190,6 +190,10 @@ final class OutgoingMigration {
 
     synchronized MigrationInfo cancel() {
         requireRunning("cancel");
+        if (run.switchedToPostcopy()) {
+            throw ApiException.precondition("migration " + id + " has switched to post-copy: the guest runs on the"
+                    + " target and part of its memory is only here, so it can no longer be cancelled");
+        }
         run.cancel();
         return info();
     }

@@ -42,7 +42,7 @@ public final class SourceMigration {
     private volatile MigrationTransport openLink;
     private boolean releaseSent;
     /** PostcopyStart may have reached the target: the guest may run there, so this copy stays paused. */
-    private boolean postcopyStarted;
+    private volatile boolean postcopyStarted;
     private Phase phase = Phase.HANDSHAKE;
     private MigrationStats stats;
 
@@ -63,6 +63,14 @@ public final class SourceMigration {
     /** The downtime limit and bandwidth cap this migration obeys; changing them steers it while it runs. */
     public LiveLimits limits() {
         return limits;
+    }
+
+    /**
+     * Whether the switch to post-copy may have reached the target. From then on the migration cannot be cancelled
+     * ({@link #cancel} changes nothing): the guest may run there with part of its memory only here.
+     */
+    public boolean switchedToPostcopy() {
+        return postcopyStarted;
     }
 
     /** Asks the migration to stop at its next checkpoint; the report then says "cancelled". */

@@ -17,6 +17,7 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 
 import javax.net.ssl.SSLException;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
@@ -175,6 +176,13 @@ final class TargetChannelHandler extends ChannelInboundHandlerAdapter implements
             return;
         }
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof IOException && !(root instanceof SSLException)
+                && server.config().vms().explainMemoryFault(root).isEmpty()) {
+            // A reset or a broken pipe: the source went away, which a close says too. channelInactive tells the
+            // session, which after a switch to post-copy waits for the source to come back instead of failing.
+            ctx.close();
+            return;
+        }
         if (root instanceof FrameException) {
             fail(ctx, ErrorCode.ERROR_CODE_CHECKSUM_MISMATCH, root.getMessage());
         } else if (root instanceof MigrationAbort abort) {
