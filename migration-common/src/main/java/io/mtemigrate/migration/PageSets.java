@@ -2,6 +2,7 @@ package io.mtemigrate.migration;
 
 import io.mtemigrate.proto.ControlMessage;
 import io.mtemigrate.proto.PageSet;
+import io.mtemigrate.vmsim.machine.MachineLayout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +69,12 @@ public final class PageSets {
             }
             words[(int) (first + i)] |= word;
         }
+    }
+
+    /** Pages per slot of the layout, in its order. */
+    public static long[] pagesPerSlot(MachineLayout layout) {
+        int pageSize = layout.pageSize().bytes();
+        return layout.slots().stream().mapToLong(slot -> slot.size() / pageSize).toArray();
     }
 
     /** Empty bitmaps, one per slot of {@code slotPages} pages. */

@@ -8,6 +8,7 @@ import io.mtemigrate.tagstream.compress.Compression;
 import io.mtemigrate.tagstream.frame.BatchCounters;
 import io.mtemigrate.tagstream.frame.EncoderConfig;
 import io.mtemigrate.tagstream.frame.PageBatchEncoder;
+import io.mtemigrate.vmsim.BitRanges;
 import io.mtemigrate.vmsim.KvmConstants;
 import io.mtemigrate.vmsim.MteTagCopier;
 import io.mtemigrate.vmsim.digest.PageFingerprint;
@@ -138,36 +139,17 @@ final class PageSender implements AutoCloseable {
         for (int s = 0; s < bitmaps.length; s++) {
             long[] bitmap = bitmaps[s];
             long pages = slotPages(s);
-            long page = nextSet(bitmap, 0, pages);
+            long page = BitRanges.nextSet(bitmap, 0, pages);
             while (page < pages) {
                 long groupEnd = Math.min(pages, (page / pagesPerBatch + 1) * pagesPerBatch);
                 long end = page + 1;
-                while (end < groupEnd && isSet(bitmap, end)) {
+                while (end < groupEnd && BitRanges.isSet(bitmap, end)) {
                     end++;
                 }
                 sendRun(s, page, (int) (end - page), round, checkpoint);
-                page = nextSet(bitmap, end, pages);
+                page = BitRanges.nextSet(bitmap, end, pages);
             }
         }
-    }
-
-    private static boolean isSet(long[] bitmap, long page) {
-        return (bitmap[(int) (page >>> 6)] & (1L << page)) != 0;
-    }
-
-    private static long nextSet(long[] bitmap, long from, long limit) {
-        int word = (int) (from >>> 6);
-        if (word >= bitmap.length) {
-            return limit;
-        }
-        long bits = bitmap[word] & (-1L << from);
-        while (bits == 0) {
-            if (++word >= bitmap.length) {
-                return limit;
-            }
-            bits = bitmap[word];
-        }
-        return Math.min(limit, ((long) word << 6) + Long.numberOfTrailingZeros(bits));
     }
 
     /** Sends {@code count} adjacent pages of one batch-aligned group (a run {@link #sendDirty} would make). */

@@ -10,6 +10,7 @@ import io.mtemigrate.proto.PostcopyEnd;
 import io.mtemigrate.proto.PostcopyRecovered;
 import io.mtemigrate.proto.PostcopyStart;
 import io.mtemigrate.tagstream.frame.BatchCounters;
+import io.mtemigrate.vmsim.BitRanges;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.digest.VmDigests;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
@@ -46,15 +47,12 @@ final class PostcopySource {
     /** The full digest of the frozen memory, taken on a thread of its own while the pages go out. */
     private CompletableFuture<Long> frozenDigest;
 
-    PostcopySource(MigratableVm vm, MigrationStats stats, PageSender sender, Duration recoveryTimeout, LongSupplier clock) {
+    PostcopySource(MigratableVm vm, MigrationStats stats, Duration recoveryTimeout, LongSupplier clock) {
         this.vm = vm;
         this.recoveryTimeout = recoveryTimeout;
         this.clock = clock;
         this.stats = stats;
-        this.slotPages = new long[sender.slotCount()];
-        for (int s = 0; s < slotPages.length; s++) {
-            slotPages[s] = sender.slotPages(s);
-        }
+        this.slotPages = PageSets.pagesPerSlot(vm.layout());
     }
 
     /**
@@ -120,35 +118,36 @@ final class PostcopySource {
                     if (!failure.linkLost()) {
                         throw failure;
                     }
-                    // The first link and its sender are the caller's to close.
-                    if (link != first) {
-                        alsoSent.add(pusher.total());
-                        pusher.close();
+                    if (link == first) {
                         link.close();
-                        alsoWritten += link.bytesWritten();
                     } else {
-                        link.close();
+                        retire(link, pusher);
                     }
-                    pusher = firstPusher;
                     link = first;
-                    MigrationTransport again = recover(failure, reconnect);
-                    link = again;
-                    pusher = new PageSender(vm, again, new PageDigests(vm.layout()), false);
+                    pusher = firstPusher;
+                    link = recover(failure, reconnect);
+                    pusher = new PageSender(vm, link, new PageDigests(vm.layout()), false);
                     // A target that could take the migration up again had resumed the guest.
                     if (!resumed) {
-                        stats.resumedOnTarget();
                         resumed = true;
+                        targetResumed(onResumed);
                     }
                 }
             }
         } finally {
+            // The first link and its sender are the caller's to close.
             if (link != first) {
-                alsoSent.add(pusher.total());
-                pusher.close();
-                link.close();
-                alsoWritten += link.bytesWritten();
+                retire(link, pusher);
             }
         }
+    }
+
+    /** Closes a link a recovery opened, and its sender, keeping what they carried for the report. */
+    private void retire(MigrationTransport link, PageSender pusher) {
+        alsoSent.add(pusher.total());
+        pusher.close();
+        link.close();
+        alsoWritten += link.bytesWritten();
     }
 
     private Ack pushAndAwaitAck(MigrationTransport link, PageSender pusher, int round) throws MigrationFailure {
@@ -247,24 +246,18 @@ final class PostcopySource {
         for (int s = 0; s < owed.length; s++) {
             long[] words = owed[s];
             long pages = slotPages[s];
-            long page = 0;
+            long page = BitRanges.nextSet(words, 0, pages);
             while (page < pages) {
-                long word = words[(int) (page >>> 6)] >>> page;
-                if (word == 0) {
-                    page = (page | 63) + 1;
-                    continue;
-                }
-                page += Long.numberOfTrailingZeros(word);
                 long groupEnd = Math.min(pages, (page / group + 1) * group);
                 long end = page;
-                while (end < groupEnd && (words[(int) (end >>> 6)] & (1L << end)) != 0 && sent[s].claim(end)) {
+                while (end < groupEnd && BitRanges.isSet(words, end) && sent[s].claim(end)) {
                     end++;
                 }
                 if (end > page) {
                     pusher.sendRun(s, page, (int) (end - page), round, requests::throwIfFailed);
                 }
                 // The page that stopped the run was sent by a request, or is not owed: go on after it.
-                page = Math.max(end, page + 1);
+                page = BitRanges.nextSet(words, Math.max(end, page + 1), pages);
             }
         }
     }

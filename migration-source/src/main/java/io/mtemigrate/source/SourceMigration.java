@@ -2,6 +2,7 @@ package io.mtemigrate.source;
 
 import com.google.protobuf.ByteString;
 import io.mtemigrate.migration.PageDigests;
+import io.mtemigrate.migration.PageSets;
 import io.mtemigrate.migration.Protocol;
 import io.mtemigrate.migration.WireForms;
 import io.mtemigrate.proto.Ack;
@@ -14,11 +15,9 @@ import io.mtemigrate.proto.MigrationReport;
 import io.mtemigrate.proto.Release;
 import io.mtemigrate.proto.RoundStart;
 import io.mtemigrate.tagstream.handshake.VersionNegotiator;
-import io.mtemigrate.vmsim.BitRanges;
 import io.mtemigrate.vmsim.digest.RamDigest;
 import io.mtemigrate.vmsim.digest.VmDigests;
 import io.mtemigrate.vmsim.vmm.MigratableVm;
-import io.mtemigrate.vmsim.vmm.RamSlot;
 import io.mtemigrate.vmsim.vmm.VcpuSnapshot;
 
 import java.net.InetSocketAddress;
@@ -134,7 +133,7 @@ public final class SourceMigration {
             // the downtime: wait until the target has them.
             link.awaitRoundReceived(0, checkpoint);
 
-            long[][] dirty = newBitmaps(sender);
+            long[][] dirty = PageSets.empty(PageSets.pagesPerSlot(vm.layout()));
             ConvergencePolicy policy = new ConvergencePolicy(config, limits, start);
             RoundRate lastRound = new RoundRate(config.nanoClock(), start, 0);
             lastRound.ended(link.bytesWritten());
@@ -144,7 +143,7 @@ public final class SourceMigration {
             }
             enter(Phase.ROUNDS, link, sender, round, 0);
             while (true) {
-                long dirtyPages = readDirtyLog(dirty, false);
+                long dirtyPages = SlotPages.readDirtyLog(vm, dirty, false);
                 long dirtyBytes = dirtyPages * vm.layout().pageSize().bytes();
                 stats.dirtyRead(dirtyBytes);
                 // The last round's own rate, when it was slower than the average: scattered dirty pages go in small
@@ -179,7 +178,7 @@ public final class SourceMigration {
             enter(Phase.STOP_AND_COPY, link, sender, round, vm.throttle());
             vm.pauseVcpus();
             stats.paused();
-            long finalPages = readDirtyLog(dirty, true);
+            long finalPages = SlotPages.readDirtyLog(vm, dirty, true);
             link.sendControl(0, ControlMessage.newBuilder().setRoundStart(RoundStart.newBuilder().setRound(round)
                     .setPagesInRound(finalPages).setStopAndCopy(true)).build());
             sender.sendDirty(round, dirty, checkpoint);
@@ -269,13 +268,13 @@ public final class SourceMigration {
         stats.paused();
         boolean precopied = dirty != null;
         if (precopied) {
-            readDirtyLog(dirty, true);
+            SlotPages.readDirtyLog(vm, dirty, true);
             vm.logDirtyPages(false);
             vm.setThrottle(0);
         } else {
-            dirty = dataPages(sender);
+            dirty = SlotPages.holdingData(vm);
         }
-        PostcopySource postcopy = new PostcopySource(vm, stats, sender, config.postcopy().recoveryTimeout(),
+        PostcopySource postcopy = new PostcopySource(vm, stats, config.postcopy().recoveryTimeout(),
                 config.nanoClock());
         // From here a failure may leave the target running the guest: this copy must never run again.
         postcopyStarted = true;
@@ -341,50 +340,6 @@ public final class SourceMigration {
                 .addAllAcceptedVersions(versions.acceptedVersions()).setCapabilities(capabilities)
                 .setChannelCount(channels).setSessionId(ByteString.copyFrom(session))
                 .setSoftware(Protocol.SOFTWARE).setPostcopy(config.postcopy().armed()).build();
-    }
-
-    /**
-     * For a switch before any page was sent: every page that holds data (the holes of the memory file are zero in
-     * data and tags, and the target's fresh memory already is).
-     */
-    private long[][] dataPages(PageSender sender) {
-        long[][] pages = newBitmaps(sender);
-        int pageSize = vm.layout().pageSize().bytes();
-        for (int s = 0; s < pages.length; s++) {
-            RamSlot slot = vm.ramSlots().get(s);
-            long end = slot.size();
-            long at = slot.nextData(0);
-            while (at < end) {
-                long holeAt = slot.nextHole(at);
-                BitRanges.set(pages[s], at / pageSize, (holeAt + pageSize - 1) / pageSize);
-                at = holeAt >= end ? end : slot.nextData(holeAt);
-            }
-        }
-        return pages;
-    }
-
-    private long[][] newBitmaps(PageSender sender) {
-        long[][] bitmaps = new long[sender.slotCount()][];
-        for (int s = 0; s < bitmaps.length; s++) {
-            bitmaps[s] = new long[(int) ((sender.slotPages(s) + 63) >>> 6)];
-        }
-        return bitmaps;
-    }
-
-    /** Gets and clears every slot's dirty log into {@code bitmaps} (or adds to it); returns the pages set. */
-    private long readDirtyLog(long[][] bitmaps, boolean merge) {
-        long pages = 0;
-        for (int s = 0; s < bitmaps.length; s++) {
-            long[] fresh = merge ? new long[bitmaps[s].length] : bitmaps[s];
-            vm.fetchDirtyPages(s, fresh);
-            for (int w = 0; w < fresh.length; w++) {
-                if (merge) {
-                    bitmaps[s][w] |= fresh[w];
-                }
-                pages += Long.bitCount(bitmaps[s][w]);
-            }
-        }
-        return pages;
     }
 
     /**

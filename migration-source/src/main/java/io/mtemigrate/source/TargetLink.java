@@ -202,14 +202,7 @@ final class TargetLink implements MigrationTransport {
     @Override
     public void sendUrgent(ByteBuf frame) {
         int size = frame.readableBytes();
-        channels[dataChannels].writeAndFlush(frame).addListener(f -> {
-            if (f.isSuccess()) {
-                bytesWritten.addAndGet(size);
-            } else {
-                failed(MigrationFailure.failed(HangUp.is(f.cause()) ? "the target closed channel " + dataChannels
-                        : "writing to channel " + dataChannels + " failed: " + f.cause().getMessage(), f.cause()));
-            }
-        });
+        channels[dataChannels].writeAndFlush(frame).addListener(f -> written(dataChannels, size, f));
     }
 
     @Override
@@ -269,14 +262,7 @@ final class TargetLink implements MigrationTransport {
         }
         (flushNow ? channel.writeAndFlush(frame) : channel.write(frame)).addListener(f -> {
             budget.release(size);
-            if (f.isSuccess()) {
-                bytesWritten.addAndGet(size);
-            } else {
-                // A write that finds the peer gone races channelInactive for the same hang-up: report it the same way.
-                String why = HangUp.is(f.cause()) ? "the target closed channel " + index
-                        : "writing to channel " + index + " failed: " + f.cause().getMessage();
-                failed(MigrationFailure.failed(why, f.cause()));
-            }
+            written(index, size, f);
         });
         // A channel that gets only a few small frames must not sit on them while the others carry the round.
         for (int i = 0; i < channels.length; i++) {
@@ -284,6 +270,18 @@ final class TargetLink implements MigrationTransport {
                 flush(i);
             }
         }
+    }
+
+    /** A frame's write ended: count it, or fail the link. */
+    private void written(int index, int size, io.netty.util.concurrent.Future<?> write) {
+        if (write.isSuccess()) {
+            bytesWritten.addAndGet(size);
+            return;
+        }
+        // A write that finds the peer gone races channelInactive for the same hang-up: report it the same way.
+        String why = HangUp.is(write.cause()) ? "the target closed channel " + index
+                : "writing to channel " + index + " failed: " + write.cause().getMessage();
+        failed(MigrationFailure.failed(why, write.cause()));
     }
 
     private void flush(int index) {

@@ -44,7 +44,7 @@ final class PostcopySteps {
         if (!postcopy) {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, "PageSet in a migration without post-copy");
         }
-        long[] slotPages = slotPages(state.restore().vm());
+        long[] slotPages = PageSets.pagesPerSlot(state.restore().vm().layout());
         long[][] toCome = state.toCome() == null ? PageSets.empty(slotPages) : state.toCome();
         try {
             PageSets.add(toCome, set, slotPages);
@@ -52,11 +52,6 @@ final class PostcopySteps {
             throw new MigrationAbort(ErrorCode.ERROR_CODE_PROTOCOL_VIOLATION, e.getMessage());
         }
         return Step.to(new Receiving(state.restore(), state.rounds(), state.vcpus(), toCome));
-    }
-
-    private static long[] slotPages(MigratableVm vm) {
-        int pageSize = vm.layout().pageSize().bytes();
-        return vm.layout().slots().stream().mapToLong(slot -> slot.size() / pageSize).toArray();
     }
 
     /**
@@ -78,7 +73,7 @@ final class PostcopySteps {
                     + start.getRounds() + ", but not every channel has ended it");
         }
         MigratableVm vm = state.restore().vm();
-        long[] slotPages = slotPages(vm);
+        long[] slotPages = PageSets.pagesPerSlot(vm.layout());
         long[][] toCome = state.toCome() == null ? PageSets.empty(slotPages) : state.toCome();
         long pages = PageSets.count(toCome);
         if (pages != start.getPagesToCome()) {

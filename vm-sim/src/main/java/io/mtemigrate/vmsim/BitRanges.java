@@ -21,4 +21,29 @@ public final class BitRanges {
             words[(int) (bit >>> 6)] |= wordMask(bit, to);
         }
     }
+
+    public static boolean isSet(long[] words, long bit) {
+        return (words[(int) (bit >>> 6)] & (1L << bit)) != 0;
+    }
+
+    /** The first set bit at or after {@code from}, or {@code limit} when there is none before it. */
+    public static long nextSet(long[] words, long from, long limit) {
+        return next(words, from, limit, false);
+    }
+
+    /** The first clear bit at or after {@code from}, or {@code limit} when there is none before it. */
+    public static long nextClear(long[] words, long from, long limit) {
+        return next(words, from, limit, true);
+    }
+
+    private static long next(long[] words, long from, long limit, boolean clear) {
+        for (long bit = from; bit < limit; bit = (bit | 63) + 1) {
+            long word = words[(int) (bit >>> 6)];
+            long ahead = (clear ? ~word : word) >>> bit;
+            if (ahead != 0) {
+                return Math.min(limit, bit + Long.numberOfTrailingZeros(ahead));
+            }
+        }
+        return limit;
+    }
 }

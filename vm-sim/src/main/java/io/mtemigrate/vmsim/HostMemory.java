@@ -210,8 +210,8 @@ public final class HostMemory implements AutoCloseable {
         tagFile.write(pageOffset >>> KvmConstants.MTE_GRANULE_SHIFT,
                 MemorySegment.ofBuffer(tags).asSlice(tagIndex - tags.position(), length));
         long first = pageOffset >>> pageSize.shift();
-        for (long page = first; page < first + pages; page++) {
-            WORD.getAndBitwiseOr(taggedPages, (int) (page >>> 6), 1L << page);
+        for (long page = first; page < first + pages; page = (page | 63) + 1) {
+            WORD.getAndBitwiseOr(taggedPages, (int) (page >>> 6), BitRanges.wordMask(page, first + pages));
         }
     }
 
@@ -256,24 +256,22 @@ public final class HostMemory implements AutoCloseable {
 
     /**
      * Marks {@code pages} consecutive pages from {@code pageOffset} tagged, one atomic OR per bitmap word (64 pages)
-     * and none for a word whose bits are all set already: the flag is cleared only by {@link #discard}, which no vCPU races, so skipping it loses nothing.
+     * and none for a word whose bits are all set already: the flag is cleared only by {@link #discard}, which no
+     * vCPU races, so skipping it loses nothing.
      * The pages it tags for the first time are committed, as {@link #markTagged(long)} does.
      */
     public void markTagged(long pageOffset, int pages) {
-        long page = pageOffset >>> pageSize.shift();
-        long end = page + pages;
-        while (page < end) {
+        long first = pageOffset >>> pageSize.shift();
+        long end = first + pages;
+        for (long page = first; page < end; page = (page | 63) + 1) {
             int word = (int) (page >>> 6);
-            int bit = (int) (page & 63);
-            int n = (int) Math.min(64 - bit, end - page);
-            long mask = (n == 64 ? -1L : (1L << n) - 1) << bit;
+            long mask = BitRanges.wordMask(page, end);
             if (((long) WORD.getAcquire(taggedPages, word) & mask) != mask) {
                 long fresh = mask & ~(long) WORD.getAndBitwiseOr(taggedPages, word, mask);
                 for (; fresh != 0; fresh &= fresh - 1) {
                     commit(((long) word << 6 | Long.numberOfTrailingZeros(fresh)) << pageSize.shift());
                 }
             }
-            page += n;
         }
     }
 
@@ -339,8 +337,7 @@ public final class HostMemory implements AutoCloseable {
         long end = first + pages;
         for (long page = first; page < end; page = (page | 63) + 1) {
             int word = (int) (page >>> 6);
-            long last = Math.min(end, (page | 63) + 1);
-            long mask = (last - page == 64 ? -1L : (1L << (last - page)) - 1) << page;
+            long mask = BitRanges.wordMask(page, end);
             long tagged = (long) WORD.getAcquire(taggedPages, word) & mask;
             if (tagged == 0) {
                 continue;

@@ -1,5 +1,6 @@
 package io.mtemigrate.vmsim.machine;
 
+import io.mtemigrate.vmsim.BitRanges;
 import io.mtemigrate.vmsim.Errno;
 import io.mtemigrate.vmsim.KvmVm;
 import io.mtemigrate.vmsim.UserMemoryRegion;
@@ -42,24 +43,13 @@ final class UffdArrivingRam implements ArrivingRam {
     public void expect(int slotIndex, long[] pages) {
         UserMemoryRegion slot = slots.get(slotIndex);
         long slotPages = slot.memorySize() / pageBytes;
-        long page = next(pages, 0, slotPages, false);
+        long page = BitRanges.nextSet(pages, 0, slotPages);
         while (page < slotPages) {
-            long end = next(pages, page, slotPages, true);
+            long end = BitRanges.nextClear(pages, page, slotPages);
             slot.memory().discard(slot.memoryOffset() + page * pageBytes, end - page);
-            page = next(pages, end, slotPages, false);
+            page = BitRanges.nextSet(pages, end, slotPages);
         }
         uffd.register(slot.guestPhysAddr(), slot.memorySize(), UffdConstants.UFFDIO_REGISTER_MODE_MISSING);
-    }
-
-    /** The first page from {@code from} whose bit is set ({@code clear} false) or clear; {@code limit} if none. */
-    private static long next(long[] bits, long from, long limit, boolean clear) {
-        for (long page = from; page < limit; page = (page | 63) + 1) {
-            long word = (clear ? ~bits[(int) (page >>> 6)] : bits[(int) (page >>> 6)]) >>> page;
-            if (word != 0) {
-                return Math.min(limit, page + Long.numberOfTrailingZeros(word));
-            }
-        }
-        return limit;
     }
 
     @Override
